@@ -1,0 +1,88 @@
+"""Routes of the loyalty and discount API: parse the request, call one service, shape the answer.
+
+See docs/api.md for the contract of each route and README.md for running it.
+"""
+import os
+from datetime import datetime, timezone
+
+from chalice import Chalice, Response
+
+from chalicelib.api.cursors import decode_cursor, encode_cursor
+from chalicelib.api.errors import json_errors, reshape_chalice_errors
+from chalicelib.api.parsing import parse_event, parse_json_body, parse_limit, parse_order, parse_profile, require_id
+from chalicelib.services import customers, health, orders
+
+app = Chalice(app_name="loyalty-api")
+app.register_middleware(reshape_chalice_errors, "http")
+
+IMPORT_BUCKET = os.environ.get("LOYALTY_IMPORT_BUCKET", "loyalty-imports-local")
+IMPORT_PREFIX = "imports/"
+LEDGER_PAGE_DEFAULT = 25
+LEDGER_PAGE_MAX = 100
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _body() -> dict:
+    return parse_json_body(app.current_request.raw_body)
+
+
+@app.route("/v1/health", methods=["GET"])
+@json_errors
+def get_health():
+    report = health.report()
+    return Response(body=report, status_code=503 if report["status"] == "unavailable" else 200)
+
+
+@app.route("/v1/customers/{customer_id}", methods=["PUT"])
+@json_errors
+def put_customer(customer_id):
+    customer_id = require_id(customer_id, "customer_id")
+    fields = parse_profile(_body(), _now())
+    return customers.upsert_profile(customer_id, fields)
+
+
+@app.route("/v1/customers/{customer_id}", methods=["GET"])
+@json_errors
+def get_customer(customer_id):
+    return customers.customer_summary(require_id(customer_id, "customer_id"))
+
+
+@app.route("/v1/customers/{customer_id}/orders", methods=["POST"])
+@json_errors
+def post_order(customer_id):
+    customer_id = require_id(customer_id, "customer_id")
+    submission = parse_order(_body(), _now())
+    status, result = orders.record_order(customer_id, submission)
+    return Response(body=result, status_code=status)
+
+
+@app.route("/v1/customers/{customer_id}/orders/{order_id}/events", methods=["POST"])
+@json_errors
+def post_order_event(customer_id, order_id):
+    customer_id = require_id(customer_id, "customer_id")
+    order_id = require_id(order_id, "order_id")
+    event, canonical = parse_event(_body(), _now())
+    status, result = orders.record_event(customer_id, order_id, event, canonical)
+    return Response(body=result, status_code=status)
+
+
+@app.route("/v1/customers/{customer_id}/ledger", methods=["GET"])
+@json_errors
+def get_ledger(customer_id):
+    customer_id = require_id(customer_id, "customer_id")
+    query = app.current_request.query_params or {}
+    limit = parse_limit(query.get("limit"), default=LEDGER_PAGE_DEFAULT, maximum=LEDGER_PAGE_MAX)
+    after = decode_cursor(query.get("cursor"), prefix="LEDGER#")
+    entries, next_after = customers.ledger(customer_id, limit, after)
+    return {"customer_id": customer_id, "entries": entries, "next_cursor": encode_cursor(next_after)}
+
+
+@app.on_s3_event(bucket=IMPORT_BUCKET, prefix=IMPORT_PREFIX, events=["s3:ObjectCreated:*"])
+def import_uploaded_file(event):
+    """A file landing under ``imports/`` is imported; its report is written under ``import-reports/``."""
+    from chalicelib.services.s3_import import import_s3_object
+
+    import_s3_object(event.bucket, event.key)

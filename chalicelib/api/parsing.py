@@ -1,0 +1,334 @@
+"""Turning untrusted JSON into domain values, naming every bad field and why.
+
+Each ``parse_*`` function either returns domain objects or raises one
+:class:`InvalidInput` listing *all* the problems found, so a developer fixes a request
+in one round trip. Nothing here touches the database: a rejected request writes nothing.
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, List, Optional, Tuple
+
+from ..domain.errors import InvalidInput, PayloadTooLarge
+from ..domain.ledger import EVENT_TYPES, MONEY_EVENTS, EventLine, OrderEvent, OrderLine, OrderSubmission, total_mismatch
+from ..domain.money import is_currency
+
+MAX_BODY_BYTES = 256 * 1024
+MAX_LINES = 500
+MAX_QUANTITY = 100_000
+MAX_AMOUNT = 10**13  # minor units; far above any real order, far below float trouble
+MAX_FUTURE = timedelta(days=1)
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+\-]{0,127}$")
+COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,63}$")
+PHONE_PATTERN = re.compile(r"^\+?[0-9 ().\-]{4,32}$")
+ADDRESS_FIELDS = {"line1": True, "line2": False, "city": True, "region": False, "postcode": False, "country": True}
+
+
+class Problems:
+    """Collects field problems; ``raise_if_any`` turns them into one 400."""
+
+    def __init__(self) -> None:
+        self.items: List[dict] = []
+
+    def add(self, field: str, reason: str) -> None:
+        self.items.append({"field": field, "reason": reason})
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise InvalidInput.for_fields(self.items)
+
+
+def parse_json_body(raw: Optional[bytes]) -> Dict[str, Any]:
+    """The request body as a JSON object; 413 over the size limit, 400 when not a JSON object."""
+    raw = raw or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"the body is {len(raw)} bytes; the limit is {MAX_BODY_BYTES}")
+    if not raw.strip():
+        raise InvalidInput("the body is empty; send a JSON object", [{"field": "body", "reason": "empty"}])
+    try:
+        body = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidInput(f"the body is not valid JSON: {error}", [{"field": "body", "reason": "malformed JSON"}])
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object", [{"field": "body", "reason": "not an object"}])
+    return body
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed in JSON")
+
+
+# ---------------------------------------------------------------- primitives
+
+
+def check_id(value: Any, field: str, problems: Problems) -> Optional[str]:
+    if not isinstance(value, str) or not ID_PATTERN.match(value):
+        problems.add(field, "must be 1-128 characters: letters, digits and . _ : @ + - (starting with a letter or digit)")
+        return None
+    return value
+
+
+def require_id(value: Any, field: str) -> str:
+    """Validate a path parameter on its own."""
+    problems = Problems()
+    result = check_id(value, field, problems)
+    problems.raise_if_any()
+    return result  # type: ignore[return-value]
+
+
+def check_text(value: Any, field: str, problems: Problems, *, max_length: int, required: bool = True) -> Optional[str]:
+    if value is None:
+        if required:
+            problems.add(field, "is required")
+        return None
+    if not isinstance(value, str):
+        problems.add(field, "must be a string")
+        return None
+    text = value.strip()
+    if required and not text:
+        problems.add(field, "must not be empty")
+        return None
+    if len(text) > max_length:
+        problems.add(field, f"must be at most {max_length} characters")
+        return None
+    if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in text):
+        problems.add(field, "must not contain control characters")
+        return None
+    return text
+
+
+_JSON_KINDS = {float: "a decimal number", str: "a string", bool: "true/false", list: "a list",
+               dict: "an object", type(None): "null"}
+
+
+def check_int(value: Any, field: str, problems: Problems, *, minimum: int = 0, maximum: int = MAX_AMOUNT,
+              money: bool = False) -> Optional[int]:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if money:
+            kind = _JSON_KINDS.get(type(value), "a value of another type")
+            problems.add(field, f"must be an integer amount of minor units (e.g. 12999 for 129.99), not {kind}")
+        else:
+            problems.add(field, "must be an integer")
+        return None
+    if value < minimum or value > maximum:
+        problems.add(field, f"must be between {minimum} and {maximum}")
+        return None
+    return value
+
+
+def check_currency(value: Any, field: str, problems: Problems) -> Optional[str]:
+    if not is_currency(value):
+        problems.add(field, "must be an ISO 4217 currency code in capitals, e.g. GBP")
+        return None
+    return value
+
+
+def check_time(value: Any, field: str, problems: Problems, *, now: Optional[datetime] = None) -> Optional[datetime]:
+    """An ISO 8601 time with an offset, returned in UTC. Naive times are refused, not guessed."""
+    if not isinstance(value, str):
+        problems.add(field, "must be an ISO 8601 string such as 2026-11-23T10:15:00Z")
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        problems.add(field, "must be an ISO 8601 time such as 2026-11-23T10:15:00Z")
+        return None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        problems.add(field, "must include a time zone offset (Z or +01:00); naive times are ambiguous")
+        return None
+    moment = moment.astimezone(timezone.utc)
+    if moment.year < 1990:
+        problems.add(field, "must be after 1990")
+        return None
+    if now is not None and moment > now + MAX_FUTURE:
+        problems.add(field, "must not be in the future")
+        return None
+    return moment
+
+
+def check_unknown(body: Dict[str, Any], allowed: Tuple[str, ...], problems: Problems, prefix: str = "") -> None:
+    for name in body:
+        if name not in allowed:
+            problems.add(f"{prefix}{name}", "is not a known field")
+
+
+def check_object(value: Any, field: str, problems: Problems) -> Optional[Dict[str, Any]]:
+    if not isinstance(value, dict):
+        problems.add(field, "must be an object")
+        return None
+    return value
+
+
+def check_list(value: Any, field: str, problems: Problems, *, max_items: int, min_items: int = 1) -> List[Any]:
+    if not isinstance(value, list):
+        problems.add(field, "must be a list")
+        return []
+    if not min_items <= len(value) <= max_items:
+        problems.add(field, f"must have between {min_items} and {max_items} items")
+        return []
+    return value
+
+
+def check_address(value: Any, field: str, problems: Problems) -> Optional[Dict[str, str]]:
+    """A postal address: line1, city and country required; unicode welcome, control characters not."""
+    if value is None:
+        return None
+    address = check_object(value, field, problems)
+    if address is None:
+        return None
+    check_unknown(address, tuple(ADDRESS_FIELDS), problems, prefix=f"{field}.")
+    clean: Dict[str, str] = {}
+    for name, required in ADDRESS_FIELDS.items():
+        text = check_text(address.get(name), f"{field}.{name}", problems, max_length=200, required=required)
+        if text:
+            clean[name] = text
+    country = clean.get("country")
+    if country is not None and not COUNTRY_PATTERN.match(country):
+        problems.add(f"{field}.country", "must be an ISO 3166-1 alpha-2 code in capitals, e.g. GB")
+    return clean
+
+
+# ---------------------------------------------------------------- requests
+
+
+
+ORDER_FIELDS = ("order_id", "placed_at", "currency", "lines", "total_amount", "shipping_address")
+LINE_FIELDS = ("sku", "category", "quantity", "unit_amount", "discount_amount")
+
+
+def parse_order(body: Dict[str, Any], now: datetime) -> OrderSubmission:
+    problems = Problems()
+    check_unknown(body, ORDER_FIELDS, problems)
+    order_id = check_id(body.get("order_id"), "order_id", problems)
+    placed_at = check_time(body.get("placed_at"), "placed_at", problems, now=now)
+    currency = check_currency(body.get("currency"), "currency", problems)
+    lines = []
+    for index, raw in enumerate(check_list(body.get("lines"), "lines", problems, max_items=MAX_LINES)):
+        line = _parse_line(raw, f"lines[{index}]", problems)
+        if line:
+            lines.append(line)
+    total = check_int(body.get("total_amount"), "total_amount", problems, money=True)
+    address = check_address(body.get("shipping_address"), "shipping_address", problems)
+    problems.raise_if_any()
+    canonical = {
+        "order_id": order_id,
+        "placed_at": placed_at.isoformat(),
+        "currency": currency,
+        "lines": [line.__dict__ for line in lines],
+        "total_amount": total,
+        "shipping_address": address,
+    }
+    mismatch = total_mismatch(lines, total)  # type: ignore[arg-type]
+    if mismatch:
+        problems.add("total_amount", mismatch)
+        problems.raise_if_any()
+    return OrderSubmission(order_id, placed_at, currency, tuple(lines), total, address, canonical)  # type: ignore[arg-type]
+
+
+def _parse_line(raw: Any, field: str, problems: Problems) -> Optional[OrderLine]:
+    line = check_object(raw, field, problems)
+    if line is None:
+        return None
+    before = len(problems.items)
+    check_unknown(line, LINE_FIELDS, problems, prefix=f"{field}.")
+    sku = check_text(line.get("sku"), f"{field}.sku", problems, max_length=128)
+    category = check_text(line.get("category", "uncategorised"), f"{field}.category", problems, max_length=64)
+    quantity = check_int(line.get("quantity"), f"{field}.quantity", problems, minimum=1, maximum=MAX_QUANTITY)
+    unit = check_int(line.get("unit_amount"), f"{field}.unit_amount", problems, money=True)
+    discount = check_int(line.get("discount_amount", 0), f"{field}.discount_amount", problems, money=True)
+    if len(problems.items) > before:
+        return None
+    if discount > quantity * unit:  # type: ignore[operator]
+        problems.add(f"{field}.discount_amount", "must not exceed quantity x unit_amount")
+        return None
+    return OrderLine(sku, category, quantity, unit, discount)  # type: ignore[arg-type]
+
+
+EVENT_FIELDS = ("event_id", "type", "at", "amount", "lines", "reason")
+
+
+def parse_event(body: Dict[str, Any], now: datetime) -> Tuple[OrderEvent, Dict[str, Any]]:
+    problems = Problems()
+    check_unknown(body, EVENT_FIELDS, problems)
+    event_id = check_id(body.get("event_id"), "event_id", problems)
+    kind = body.get("type")
+    if kind not in EVENT_TYPES:
+        problems.add("type", f"must be one of {', '.join(EVENT_TYPES)}")
+    at = check_time(body.get("at"), "at", problems, now=now)
+    amount = None
+    if body.get("amount") is not None:
+        if kind not in MONEY_EVENTS:
+            problems.add("amount", f"is only allowed for {', '.join(MONEY_EVENTS)} events")
+        else:
+            amount = check_int(body["amount"], "amount", problems, minimum=1, money=True)
+    lines = []
+    if body.get("lines") is not None:
+        if kind not in MONEY_EVENTS:
+            problems.add("lines", f"are only allowed for {', '.join(MONEY_EVENTS)} events")
+        for index, raw in enumerate(check_list(body["lines"], "lines", problems, max_items=MAX_LINES)):
+            field = f"lines[{index}]"
+            line = check_object(raw, field, problems)
+            if line is None:
+                continue
+            check_unknown(line, ("sku", "quantity"), problems, prefix=f"{field}.")
+            sku = check_text(line.get("sku"), f"{field}.sku", problems, max_length=128)
+            quantity = check_int(line.get("quantity"), f"{field}.quantity", problems, minimum=1, maximum=MAX_QUANTITY)
+            if sku and quantity:
+                lines.append(EventLine(sku, quantity))
+    if kind in ("returned", "refunded") and body.get("amount") is None and body.get("lines") is None:
+        problems.add("amount", f"a {kind} event needs an amount or lines")
+    reason = check_text(body.get("reason"), "reason", problems, max_length=500, required=False)
+    problems.raise_if_any()
+    event = OrderEvent(event_id=event_id, type=kind, at=at, amount=amount, lines=tuple(lines), reason=reason)  # type: ignore[arg-type]
+    canonical = {
+        "event_id": event_id,
+        "type": kind,
+        "at": at.isoformat(),  # type: ignore[union-attr]
+        "amount": amount,
+        "lines": [line.__dict__ for line in lines],
+        "reason": reason,
+    }
+    return event, canonical
+
+
+def parse_profile(body: Dict[str, Any], now: datetime) -> Dict[str, Any]:
+    """Fields to set on a profile; a field sent as null is cleared, one left out is kept."""
+    problems = Problems()
+    check_unknown(body, ("email", "phone", "name", "country", "created_at"), problems)
+    fields: Dict[str, Any] = {}
+    for name in ("email", "phone", "name", "country", "created_at"):
+        if name not in body:
+            continue
+        value = body[name]
+        if value is None:
+            if name == "created_at":
+                problems.add(name, "cannot be cleared")
+            fields[name] = None
+            continue
+        if name == "created_at":
+            fields[name] = check_time(value, name, problems, now=now)
+            continue
+        text = check_text(value, name, problems, max_length=254 if name == "email" else 200)
+        if text is None:
+            continue
+        if name == "email" and not EMAIL_PATTERN.match(text):
+            problems.add(name, "must be an email address")
+        elif name == "phone" and not PHONE_PATTERN.match(text):
+            problems.add(name, "must be a phone number of 4-32 digits, optionally with + ( ) - . and spaces")
+        elif name == "country" and not COUNTRY_PATTERN.match(text):
+            problems.add(name, "must be an ISO 3166-1 alpha-2 code in capitals, e.g. GB")
+        fields[name] = text
+    problems.raise_if_any()
+    return fields
+
+
+def parse_limit(value: Optional[str], *, default: int, maximum: int) -> int:
+    """A page size from the query string; larger values are capped, nonsense is a 400."""
+    if value is None:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise InvalidInput("limit must be a positive integer", [{"field": "limit", "reason": "not a positive integer"}])
+    return min(int(value), maximum)

@@ -1,0 +1,84 @@
+"""A customer as the checkout and support see them: contact details and aggregates."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Mapping, Optional, Tuple
+
+
+@dataclass(frozen=True)
+class MonthTotals:
+    orders: int = 0
+    net_spend: int = 0
+
+
+@dataclass(frozen=True)
+class CustomerStats:
+    """Aggregates maintained at write time; amounts in the store's base currency."""
+
+    lifetime_orders: int = 0
+    lifetime_net_spend: int = 0
+    lifetime_gross_spend: int = 0
+    delivered_orders: int = 0
+    returns_count: int = 0
+    refunds_count: int = 0
+    chargebacks_count: int = 0
+    cancellations_count: int = 0
+    first_order_at: Optional[datetime] = None
+    last_order_at: Optional[datetime] = None
+    months: Mapping[str, MonthTotals] = field(default_factory=dict)
+    version: int = 0
+
+    def window(self, now: datetime, months: int = 12) -> MonthTotals:
+        """Orders and net spend of the current calendar month (UTC) and the ``months - 1`` before."""
+        keys = set(month_keys_back(now, months))
+        orders = sum(totals.orders for key, totals in self.months.items() if key in keys)
+        spend = sum(totals.net_spend for key, totals in self.months.items() if key in keys)
+        return MonthTotals(orders=orders, net_spend=spend)
+
+
+@dataclass(frozen=True)
+class CustomerProfile:
+    customer_id: str
+    email: Optional[str] = None
+    phone: Optional[str] = None
+    name: Optional[str] = None
+    country: Optional[str] = None
+    created_at: Optional[datetime] = None
+    first_seen_at: Optional[datetime] = None
+    updated_at: Optional[datetime] = None
+
+
+@dataclass(frozen=True)
+class Customer:
+    profile: CustomerProfile
+    stats: CustomerStats
+    base_currency: str
+
+
+def month_keys_back(now: datetime, months: int) -> Tuple[str, ...]:
+    """``("2026-11", "2026-10", ...)``: the month of ``now`` and the ``months - 1`` before it."""
+    year, month = now.year, now.month
+    keys = []
+    for _ in range(months):
+        keys.append(f"{year:04d}-{month:02d}")
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+    return tuple(keys)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def normalise_phone(phone: str) -> str:
+    """Digits only, keeping a leading ``+``: ``"+44 (0)20 7946-0958"`` -> ``"+4402079460958"``."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return ("+" if phone.strip().startswith("+") else "") + digits
+
+
+def lookup_hash(kind: str, normalised_value: str) -> str:
+    """The value stored in the lookup index, so raw contact details never become keys."""
+    return hashlib.sha256(f"{kind}:{normalised_value}".encode("utf-8")).hexdigest()

@@ -1,0 +1,92 @@
+"""Use cases about a customer as a whole: the profile, the summary, the ledger pages."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional, Tuple
+
+from ..config import settings
+from ..domain.customer import Customer, lookup_hash, month_keys_back, normalise_email, normalise_phone
+from ..domain.errors import NotFound
+from ..domain.times import iso_utc
+from ..store import repository as store
+from ..store.retry import with_retries
+
+
+def upsert_profile(customer_id: str, fields: Dict[str, Any], *, now: Optional[datetime] = None) -> dict:
+    """Create the customer if new, set the given contact fields, and return the summary."""
+    now = now or datetime.now(timezone.utc)
+    stored = with_lookup_hashes(fields)
+    with_retries(lambda: store.save_profile(customer_id, stored, now, settings().base_currency),
+                 budget_seconds=settings().retry_budget_seconds)
+    return customer_summary(customer_id, now=now)
+
+
+def with_lookup_hashes(fields: Dict[str, Any]) -> Dict[str, Any]:
+    """Profile fields plus the hashed, normalised email and phone the lookup indexes use."""
+    stored = dict(fields)
+    if "email" in fields:
+        stored["email_hash"] = lookup_hash("email", normalise_email(fields["email"])) if fields["email"] else None
+    if "phone" in fields:
+        stored["phone_hash"] = lookup_hash("phone", normalise_phone(fields["phone"])) if fields["phone"] else None
+    return stored
+
+
+def customer_summary(customer_id: str, *, now: Optional[datetime] = None) -> dict:
+    """Profile, lifetime and rolling-12-month stats, first and last order; 404 if unknown."""
+    now = now or datetime.now(timezone.utc)
+    customer = store.load_customer(customer_id, settings().base_currency)
+    if customer is None:
+        raise NotFound(f"no customer {customer_id}")
+    return summary_json(customer, now)
+
+
+def summary_json(customer: Customer, now: datetime) -> dict:
+    profile, stats, base = customer.profile, customer.stats, customer.base_currency
+    window = stats.window(now, 12)
+    months = month_keys_back(now, 12)
+
+    def money(amount: int) -> dict:
+        return {"amount": amount, "currency": base}
+
+    return {
+        "customer_id": profile.customer_id,
+        "profile": {
+            "email": profile.email,
+            "phone": profile.phone,
+            "name": profile.name,
+            "country": profile.country,
+            "created_at": iso_utc(profile.created_at),
+            "first_seen_at": iso_utc(profile.first_seen_at),
+            "updated_at": iso_utc(profile.updated_at),
+        },
+        "stats": {
+            "base_currency": base,
+            "lifetime": {
+                "orders": stats.lifetime_orders,
+                "net_spend": money(stats.lifetime_net_spend),
+                "gross_spend": money(stats.lifetime_gross_spend),
+            },
+            "rolling_12_months": {
+                "from_month": months[-1],
+                "to_month": months[0],
+                "orders": window.orders,
+                "net_spend": money(window.net_spend),
+            },
+            "first_order_at": iso_utc(stats.first_order_at),
+            "last_order_at": iso_utc(stats.last_order_at),
+            "delivered_orders": stats.delivered_orders,
+            "returns": stats.returns_count,
+            "refunds": stats.refunds_count,
+            "chargebacks": stats.chargebacks_count,
+            "cancellations": stats.cancellations_count,
+        },
+        "version": stats.version,
+    }
+
+
+def ledger(customer_id: str, limit: int, after: Optional[str]) -> Tuple[List[dict], Optional[str]]:
+    """A newest-first page of the ledger; 404 for a customer the API has never seen."""
+    entries, next_after = store.ledger_page(customer_id, limit, after)
+    if not entries and after is None and store.load_profile_stats(customer_id) is None:
+        raise NotFound(f"no customer {customer_id}")
+    return entries, next_after

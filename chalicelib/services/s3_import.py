@@ -1,0 +1,35 @@
+"""The S3 trigger of the importer: a file under ``imports/`` goes through the same import
+as ``python -m chalicelib.cli import``; the report lands beside it under ``import-reports/``
+(a different prefix, so writing the report never triggers another import).
+"""
+from __future__ import annotations
+
+import io
+import json
+import logging
+from datetime import datetime, timezone
+from urllib.parse import unquote_plus
+
+from ..api.import_rows import read_import_file
+from .importer import import_orders
+
+REPORT_PREFIX = "import-reports/"
+logger = logging.getLogger("loyalty.import")
+
+
+def import_s3_object(bucket: str, key: str) -> dict:
+    import boto3  # paid only by the import function, never by the API's cold start
+
+    key = unquote_plus(key)
+    s3 = boto3.client("s3")
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+    stream = io.TextIOWrapper(body, encoding="utf-8-sig", newline="")
+    now = datetime.now(timezone.utc)
+    report = import_orders(read_import_file(stream, key, now), now=now).to_json()
+    report.update({"bucket": bucket, "key": key, "finished_at": datetime.now(timezone.utc).isoformat()})
+    report_key = REPORT_PREFIX + key.split("/", 1)[-1] + ".report.json"
+    s3.put_object(Bucket=bucket, Key=report_key, Body=json.dumps(report, indent=2).encode("utf-8"),
+                  ContentType="application/json")
+    logger.info("import of s3 object finished: rows=%s imported=%s already_present=%s rejected=%s",
+                report["rows"], report["imported"], report["already_present"], report["rejected"])
+    return report

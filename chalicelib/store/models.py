@@ -1,0 +1,189 @@
+"""The single table, as PynamoDB models. The only module that knows attribute names.
+
+Key layout (readable in the AWS console; see docs/data-model.md):
+
+=======================  ==============================================  =================
+pk                       sk                                              item_type
+=======================  ==============================================  =================
+CUSTOMER#<customer_id>   PROFILE                                         profile
+CUSTOMER#<customer_id>   PROFILE#MONTH#2026-11                           month
+CUSTOMER#<customer_id>   LEDGER#2026-11-20T10:15:00Z#ORDER#<id>#placed    ledger
+ORDER#<order_id>         ORDER                                           order
+ORDER#<order_id>         EVENT#<event_id>                                order_event
+=======================  ==============================================  =================
+
+Everything a checkout needs about a customer starts with ``PROFILE`` in the customer's
+partition, so one Query (``begins_with(sk, "PROFILE")``) returns it without touching the
+ledger, however long the history.
+"""
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    DiscriminatorAttribute,
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from ..config import settings
+
+PROFILE_SK = "PROFILE"
+MONTH_PREFIX = "PROFILE#MONTH#"
+LEDGER_PREFIX = "LEDGER#"
+ORDER_SK = "ORDER"
+EVENT_PREFIX = "EVENT#"
+
+
+def customer_pk(customer_id: str) -> str:
+    return f"CUSTOMER#{customer_id}"
+
+
+def order_pk(order_id: str) -> str:
+    return f"ORDER#{order_id}"
+
+
+class TableItem(Model):
+    """Every item of the table: the keys and the type discriminator."""
+
+    class Meta:
+        table_name = settings().table_name
+        region = settings().region
+        host = settings().dynamodb_endpoint
+        connect_timeout_seconds = 2
+        read_timeout_seconds = 4
+        max_retry_attempts = 2
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    item_type = DiscriminatorAttribute()
+
+
+class EmailIndex(GlobalSecondaryIndex):
+    """Find a customer by the hash of a normalised email (support lookups); sparse."""
+
+    class Meta:
+        index_name = "email-index"
+        projection = KeysOnlyProjection()
+
+    email_hash = UnicodeAttribute(hash_key=True)
+
+
+class PhoneIndex(GlobalSecondaryIndex):
+    """Find a customer by the hash of a normalised phone number; sparse."""
+
+    class Meta:
+        index_name = "phone-index"
+        projection = KeysOnlyProjection()
+
+    phone_hash = UnicodeAttribute(hash_key=True)
+
+
+class ProfileItem(TableItem, discriminator="profile"):
+    """A customer: contact details and lifetime aggregates maintained at write time."""
+
+    customer_id = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    email_hash = UnicodeAttribute(null=True)
+    phone_hash = UnicodeAttribute(null=True)
+    by_email = EmailIndex()
+    by_phone = PhoneIndex()
+    name = UnicodeAttribute(null=True)
+    country = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute(null=True)  # when the store says the account was opened
+    first_seen_at = UTCDateTimeAttribute(null=True)  # when this API first heard of the customer
+    updated_at = UTCDateTimeAttribute(null=True)
+    base_currency = UnicodeAttribute(null=True)
+    lifetime_orders = NumberAttribute(default=0)
+    lifetime_net_spend = NumberAttribute(default=0)
+    lifetime_gross_spend = NumberAttribute(default=0)
+    delivered_orders = NumberAttribute(default=0)
+    returns_count = NumberAttribute(default=0)
+    refunds_count = NumberAttribute(default=0)
+    chargebacks_count = NumberAttribute(default=0)
+    cancellations_count = NumberAttribute(default=0)
+    first_order_at = UTCDateTimeAttribute(null=True)
+    last_order_at = UTCDateTimeAttribute(null=True)
+    version = NumberAttribute(default=0)
+
+
+class MonthItem(TableItem, discriminator="month"):
+    """One calendar month (UTC) of a customer's orders and net spend, in base currency."""
+
+    customer_id = UnicodeAttribute()
+    month = UnicodeAttribute()
+    orders = NumberAttribute(default=0)
+    net_spend = NumberAttribute(default=0)
+    gross_spend = NumberAttribute(default=0)
+
+
+class LedgerItem(TableItem, discriminator="ledger"):
+    """An immutable ledger entry. Written once, with a condition that it does not exist."""
+
+    customer_id = UnicodeAttribute()
+    entry_type = UnicodeAttribute()  # order_placed | delivered | returned | refunded | cancelled | chargeback
+    at = UTCDateTimeAttribute()
+    recorded_at = UTCDateTimeAttribute()
+    order_id = UnicodeAttribute(null=True)
+    event_id = UnicodeAttribute(null=True)
+    currency = UnicodeAttribute(null=True)
+    amount = NumberAttribute(null=True)
+    base_currency = UnicodeAttribute(null=True)
+    base_amount = NumberAttribute(null=True)
+    description = UnicodeAttribute(null=True)
+    source = UnicodeAttribute(default="api")  # api | import
+    details = JSONAttribute(null=True)
+
+
+class OrderItem(TableItem, discriminator="order"):
+    """An order by id: the idempotency record and the state later events change."""
+
+    order_id = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    placed_at = UTCDateTimeAttribute()
+    currency = UnicodeAttribute()
+    total_amount = NumberAttribute()
+    base_currency = UnicodeAttribute()
+    base_total = NumberAttribute()
+    lines = JSONAttribute()
+    shipping_address = JSONAttribute(null=True)
+    status = UnicodeAttribute()
+    refunded = NumberAttribute(default=0)
+    returned = NumberAttribute(default=0)
+    charged_back = NumberAttribute(default=0)
+    base_reversed = NumberAttribute(default=0)
+    returned_units = JSONAttribute(null=True)
+    delivered_at = UTCDateTimeAttribute(null=True)
+    version = NumberAttribute(default=0)
+    request_hash = UnicodeAttribute()
+    ledger_sk = UnicodeAttribute()
+    recorded_at = UTCDateTimeAttribute()
+    source = UnicodeAttribute(default="api")
+    result = JSONAttribute()  # the answer first given, returned again on a replay
+
+
+class OrderEventItem(TableItem, discriminator="order_event"):
+    """Idempotency record of one event of an order, with the answer first given."""
+
+    order_id = UnicodeAttribute()
+    event_id = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    event_type = UnicodeAttribute()
+    request_hash = UnicodeAttribute()
+    ledger_sk = UnicodeAttribute()
+    result = JSONAttribute()
+
+
+ALL_MODELS = (TableItem, ProfileItem, MonthItem, LedgerItem, OrderItem, OrderEventItem)
+
+
+def configure(table_name: str, region: str, host: str | None) -> None:
+    """Point every model at a table (tests and tools switch between moto and DynamoDB Local)."""
+    TableItem.Meta.table_name = table_name
+    TableItem.Meta.region = region
+    TableItem.Meta.host = host
+    for model in ALL_MODELS:
+        model._connection = None

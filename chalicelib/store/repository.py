@@ -1,0 +1,530 @@
+"""Reading and writing the ledger. Hides PynamoDB from the services.
+
+Every mutation is one TransactWriteItems: the immutable ledger entries, the idempotency
+record (an order or event item written only if absent), and the aggregate updates
+(counters by ``ADD``, so concurrent orders never lose an update). Where an aggregate
+cannot be expressed as an ``ADD`` (first and last order time), the update carries a
+condition on what was read, and a stale read becomes a retry, never a lost write.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from ..domain.customer import Customer, CustomerProfile, CustomerStats, MonthTotals
+from ..domain.times import iso_utc
+from ..domain.ledger import LedgerEntry, Order, OrderLine, OrderState, StatsDelta
+from .models import (
+    LEDGER_PREFIX,
+    MONTH_PREFIX,
+    ORDER_SK,
+    PROFILE_SK,
+    LedgerItem,
+    MonthItem,
+    OrderEventItem,
+    OrderItem,
+    ProfileItem,
+    TableItem,
+    customer_pk,
+    order_pk,
+)
+from .retry import RetryableConflict, cancellation_codes
+
+LEDGER_ENTRY_TYPES_PLACED = "order_placed"
+
+
+class OrdersAlreadyExist(Exception):
+    """Some orders of a commit were already recorded; ``order_ids`` says which."""
+
+    def __init__(self, order_ids: Sequence[str]) -> None:
+        super().__init__(", ".join(order_ids))
+        self.order_ids = list(order_ids)
+
+
+class EventAlreadyExists(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class StoredOrder:
+    state: OrderState
+    request_hash: str
+    result: dict
+    source: str
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    customer_id: str
+    request_hash: str
+    result: dict
+
+
+@dataclass
+class NewOrder:
+    """An order to record, possibly with events already applied (an imported order)."""
+
+    state: OrderState
+    request_hash: str
+    result: dict
+    entries: List[LedgerEntry]
+    deltas: List[StatsDelta]
+    source: str = "api"
+
+
+@dataclass
+class AggregateChange:
+    """The sum of several deltas: profile counters plus per-month buckets."""
+
+    counters: Dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    months: Dict[str, Dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+
+    def add(self, delta: StatsDelta) -> None:
+        for name, value in delta.counters().items():
+            self.counters[name] += value
+        month = self.months[delta.month]
+        for name, value in (("orders", delta.orders), ("net_spend", delta.net_spend), ("gross_spend", delta.gross_spend)):
+            if value:
+                month[name] += value
+
+
+def _connection() -> Connection:
+    return TableItem._get_connection().connection
+
+
+def _transaction() -> TransactWrite:
+    return TransactWrite(connection=_connection())
+
+
+def ledger_sort_key(entry: LedgerEntry) -> str:
+    """``LEDGER#2026-11-20T10:15:00Z#ORDER#o-1#refunded#ev-7``: time first, so newest-first is a reverse Query."""
+    stamp = entry.at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    parts = [LEDGER_PREFIX.rstrip("#"), stamp, entry.subject]
+    return "#".join(parts)
+
+
+# ---------------------------------------------------------------- reads
+
+
+def load_customer(customer_id: str, base_currency: str) -> Optional[Customer]:
+    """The profile and its monthly buckets, in one Query on the customer's partition."""
+    profile = None
+    months: Dict[str, MonthTotals] = {}
+    for item in TableItem.query(customer_pk(customer_id), TableItem.sk.startswith(PROFILE_SK)):
+        if isinstance(item, ProfileItem):
+            profile = item
+        elif isinstance(item, MonthItem):
+            months[item.month] = MonthTotals(orders=int(item.orders), net_spend=int(item.net_spend))
+    if profile is None:
+        return None
+    return _customer_from(profile, months, base_currency)
+
+
+def _customer_from(item: ProfileItem, months: Dict[str, MonthTotals], base_currency: str) -> Customer:
+    profile = CustomerProfile(
+        customer_id=item.customer_id,
+        email=item.email,
+        phone=item.phone,
+        name=item.name,
+        country=item.country,
+        created_at=item.created_at,
+        first_seen_at=item.first_seen_at,
+        updated_at=item.updated_at,
+    )
+    stats = CustomerStats(
+        lifetime_orders=int(item.lifetime_orders),
+        lifetime_net_spend=int(item.lifetime_net_spend),
+        lifetime_gross_spend=int(item.lifetime_gross_spend),
+        delivered_orders=int(item.delivered_orders),
+        returns_count=int(item.returns_count),
+        refunds_count=int(item.refunds_count),
+        chargebacks_count=int(item.chargebacks_count),
+        cancellations_count=int(item.cancellations_count),
+        first_order_at=item.first_order_at,
+        last_order_at=item.last_order_at,
+        months=months,
+        version=int(item.version),
+    )
+    return Customer(profile=profile, stats=stats, base_currency=item.base_currency or base_currency)
+
+
+def load_profile_stats(customer_id: str) -> Optional[CustomerStats]:
+    """The profile's aggregates without months (a consistent GetItem), or None for a new customer."""
+    try:
+        item = ProfileItem.get(customer_pk(customer_id), PROFILE_SK, consistent_read=True)
+    except ProfileItem.DoesNotExist:
+        return None
+    return _customer_from(item, {}, item.base_currency or "").stats
+
+
+def get_order(order_id: str) -> Optional[StoredOrder]:
+    try:
+        item = OrderItem.get(order_pk(order_id), ORDER_SK, consistent_read=True)
+    except OrderItem.DoesNotExist:
+        return None
+    return StoredOrder(state=_order_state(item), request_hash=item.request_hash, result=item.result, source=item.source)
+
+
+def existing_order_hashes(order_ids: Sequence[str]) -> Dict[str, Tuple[str, str]]:
+    """For the given ids already recorded: order_id -> (request hash, customer id). BatchGetItem."""
+    keys = [(order_pk(order_id), ORDER_SK) for order_id in dict.fromkeys(order_ids)]
+    found = {}
+    for item in OrderItem.batch_get(keys, consistent_read=True,
+                                    attributes_to_get=["order_id", "request_hash", "customer_id", "item_type"]):
+        found[item.order_id] = (item.request_hash, item.customer_id)
+    return found
+
+
+def get_order_event(order_id: str, event_id: str) -> Optional[StoredEvent]:
+    try:
+        item = OrderEventItem.get(order_pk(order_id), f"EVENT#{event_id}", consistent_read=True)
+    except OrderEventItem.DoesNotExist:
+        return None
+    return StoredEvent(customer_id=item.customer_id, request_hash=item.request_hash, result=item.result)
+
+
+def ledger_page(customer_id: str, limit: int, after_sort_key: Optional[str]) -> Tuple[List[dict], Optional[str]]:
+    """Newest-first ledger entries and the sort key to continue after, if more remain."""
+    kwargs = {}
+    if after_sort_key:
+        kwargs["last_evaluated_key"] = {"pk": {"S": customer_pk(customer_id)}, "sk": {"S": after_sort_key}}
+    query = LedgerItem.query(
+        customer_pk(customer_id),
+        LedgerItem.sk.startswith(LEDGER_PREFIX),
+        scan_index_forward=False,
+        limit=limit,
+        page_size=limit,
+        **kwargs,
+    )
+    entries = [_entry_json(item) for item in query]
+    next_key = query.last_evaluated_key
+    return entries, (next_key["sk"]["S"] if next_key and len(entries) == limit else None)
+
+
+def remaining_order_span(customer_id: str, without_order_id: str) -> Tuple[Optional[datetime], Optional[datetime]]:
+    """First and last placement time of the customer's orders that still count.
+
+    Used only when a cancellation removes the customer's first or last order: it reads the
+    ledger once (placements minus cancellations), which is the one place the times live.
+    """
+    placed: Dict[str, datetime] = {}
+    cancelled = {without_order_id}
+    query = LedgerItem.query(
+        customer_pk(customer_id),
+        LedgerItem.sk.startswith(LEDGER_PREFIX),
+        attributes_to_get=["entry_type", "order_id", "at", "item_type"],
+    )
+    for item in query:
+        if item.entry_type == LEDGER_ENTRY_TYPES_PLACED:
+            placed[item.order_id] = item.at
+        elif item.entry_type == "cancelled":
+            cancelled.add(item.order_id)
+    times = [at for order_id, at in placed.items() if order_id not in cancelled]
+    return (min(times), max(times)) if times else (None, None)
+
+
+def _entry_json(item: LedgerItem) -> dict:
+    body = {
+        "entry_id": item.sk,
+        "type": item.entry_type,
+        "at": iso_utc(item.at),
+        "recorded_at": iso_utc(item.recorded_at),
+        "order_id": item.order_id,
+        "event_id": item.event_id,
+        "description": item.description,
+        "source": item.source,
+    }
+    if item.amount is not None:
+        body["amount"] = {"amount": int(item.amount), "currency": item.currency}
+    if item.base_amount is not None:
+        body["base_amount"] = {"amount": int(item.base_amount), "currency": item.base_currency}
+    if item.details:
+        body["details"] = item.details
+    return {key: value for key, value in body.items() if value is not None}
+
+
+# ---------------------------------------------------------------- writes
+
+
+def save_profile(customer_id: str, fields: Dict[str, object], now: datetime, base_currency: str) -> None:
+    """Create or update a profile's contact fields; aggregates are left alone.
+
+    A field given as ``None`` is removed from the profile.
+    """
+    actions = _profile_identity_actions(customer_id, now, base_currency)
+    for name, value in fields.items():
+        attribute = getattr(ProfileItem, name)
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+    actions += [ProfileItem.updated_at.set(now), ProfileItem.version.add(1)]
+    ProfileItem(customer_pk(customer_id), PROFILE_SK).update(actions=actions)
+
+
+def _profile_identity_actions(customer_id: str, now: datetime, base_currency: str) -> list:
+    return [
+        ProfileItem.item_type.set(ProfileItem),
+        ProfileItem.customer_id.set(customer_id),
+        ProfileItem.first_seen_at.set(ProfileItem.first_seen_at | now),
+        ProfileItem.base_currency.set(ProfileItem.base_currency | base_currency),
+    ]
+
+
+def commit_orders(
+    customer_id: str,
+    orders: Sequence[NewOrder],
+    observed: Optional[CustomerStats],
+    now: datetime,
+    base_currency: str,
+) -> None:
+    """Record orders of one customer in one transaction, with their ledger entries and aggregates.
+
+    Raises :class:`OrdersAlreadyExist` naming the order ids already recorded (nothing is
+    written then), or :class:`RetryableConflict` when the profile changed since
+    ``observed`` was read in a way that matters (the first or last order time).
+    """
+    change = AggregateChange()
+    entries: List[Tuple[LedgerEntry, str]] = []
+    for new_order in orders:
+        for delta in new_order.deltas:
+            change.add(delta)
+        entries.extend((entry, new_order.source) for entry in new_order.entries)
+    placed_times = [o.state.order.placed_at for o in orders if o.state.status != "cancelled"]
+    with_span = _span_update(observed, placed_times)
+    try:
+        with _transaction() as tx:
+            for new_order in orders:
+                tx.save(_order_item(new_order, now), condition=OrderItem.pk.does_not_exist())
+            for entry, source in entries:
+                tx.save(_ledger_item(entry, now, source), condition=LedgerItem.pk.does_not_exist())
+            profile_actions, profile_condition = with_span
+            tx.update(
+                ProfileItem(customer_pk(customer_id), PROFILE_SK),
+                actions=_profile_identity_actions(customer_id, now, base_currency)
+                + _counter_actions(change.counters)
+                + profile_actions
+                + [ProfileItem.version.add(1)],
+                condition=profile_condition,
+            )
+            _month_updates(tx, customer_id, change)
+    except TransactWriteError as error:
+        codes = cancellation_codes(error)
+        existing = [o.state.order.order_id for o, code in zip(orders, codes) if code == "ConditionalCheckFailed"]
+        if existing:
+            raise OrdersAlreadyExist(existing) from error
+        profile_index = len(orders) + len(entries)
+        if len(codes) > profile_index and codes[profile_index] == "ConditionalCheckFailed":
+            raise RetryableConflict("profile changed since it was read") from error
+        raise
+
+
+def commit_event(
+    stored: StoredOrder,
+    new_state: OrderState,
+    event_id: str,
+    event_type: str,
+    request_hash: str,
+    result: dict,
+    entry: LedgerEntry,
+    delta: StatsDelta,
+    now: datetime,
+    span: Optional[Tuple[Optional[datetime], Optional[datetime], int]] = None,
+) -> None:
+    """Record one event: its idempotency item, the order's new state (only if the order is
+    unchanged since read), the ledger entry and the aggregate change, atomically.
+
+    ``span`` (first, last, profile version) is given when a cancellation moves the customer's
+    first or last order time; the profile update is then conditioned on that version.
+    """
+    order = new_state.order
+    change = AggregateChange()
+    change.add(delta)
+    try:
+        with _transaction() as tx:
+            tx.save(
+                OrderEventItem(
+                    order_pk(order.order_id),
+                    f"EVENT#{event_id}",
+                    order_id=order.order_id,
+                    event_id=event_id,
+                    customer_id=order.customer_id,
+                    event_type=event_type,
+                    request_hash=request_hash,
+                    ledger_sk=ledger_sort_key(entry),
+                    result=result,
+                ),
+                condition=OrderEventItem.pk.does_not_exist(),
+            )
+            tx.update(
+                OrderItem(order_pk(order.order_id), ORDER_SK),
+                actions=_order_state_actions(new_state),
+                condition=OrderItem.version == stored.state.version,
+            )
+            tx.save(_ledger_item(entry, now, "api"), condition=LedgerItem.pk.does_not_exist())
+            profile_actions = _counter_actions(change.counters) + [ProfileItem.version.add(1)]
+            profile_condition = ProfileItem.pk.exists()
+            if span is not None:
+                first, last, version = span
+                profile_actions += [
+                    ProfileItem.first_order_at.set(first) if first else ProfileItem.first_order_at.remove(),
+                    ProfileItem.last_order_at.set(last) if last else ProfileItem.last_order_at.remove(),
+                ]
+                profile_condition = ProfileItem.version == version
+            tx.update(ProfileItem(customer_pk(order.customer_id), PROFILE_SK), actions=profile_actions,
+                      condition=profile_condition)
+            _month_updates(tx, order.customer_id, change)
+    except TransactWriteError as error:
+        codes = cancellation_codes(error)
+        if codes and codes[0] == "ConditionalCheckFailed":
+            raise EventAlreadyExists(event_id) from error
+        if "ConditionalCheckFailed" in codes[1:4]:
+            raise RetryableConflict("order or profile changed since read") from error
+        raise
+
+
+def _span_update(observed: Optional[CustomerStats], placed_times: List[datetime]):
+    """Actions and condition keeping first/last order time right without read-modify-write races."""
+    if not placed_times:
+        return [], None
+    earliest, latest = min(placed_times), max(placed_times)
+    first = observed.first_order_at if observed else None
+    last = observed.last_order_at if observed else None
+    if first is None or last is None:
+        return (
+            [ProfileItem.first_order_at.set(earliest), ProfileItem.last_order_at.set(latest)],
+            ProfileItem.first_order_at.does_not_exist(),
+        )
+    actions = []
+    if earliest < first:
+        actions.append(ProfileItem.first_order_at.set(earliest))
+        condition = ProfileItem.first_order_at > earliest
+    else:
+        condition = ProfileItem.first_order_at <= earliest
+    if latest > last:
+        actions.append(ProfileItem.last_order_at.set(latest))
+        condition &= ProfileItem.last_order_at < latest
+    else:
+        condition &= ProfileItem.last_order_at >= latest
+    return actions, condition
+
+
+def _counter_actions(counters: Dict[str, int]) -> list:
+    return [getattr(ProfileItem, name).add(value) for name, value in counters.items() if value]
+
+
+def _month_updates(tx: TransactWrite, customer_id: str, change: AggregateChange) -> None:
+    for month, values in sorted(change.months.items()):
+        actions = [getattr(MonthItem, name).add(value) for name, value in values.items() if value]
+        if not actions:
+            continue
+        tx.update(
+            MonthItem(customer_pk(customer_id), MONTH_PREFIX + month),
+            actions=[
+                MonthItem.item_type.set(MonthItem),
+                MonthItem.customer_id.set(customer_id),
+                MonthItem.month.set(month),
+            ]
+            + actions,
+        )
+
+
+def _order_item(new_order: NewOrder, now: datetime) -> OrderItem:
+    state = new_order.state
+    order = state.order
+    placed_entry = next(e for e in new_order.entries if e.entry_type == LEDGER_ENTRY_TYPES_PLACED)
+    item = OrderItem(
+        order_pk(order.order_id),
+        ORDER_SK,
+        order_id=order.order_id,
+        customer_id=order.customer_id,
+        placed_at=order.placed_at,
+        currency=order.currency,
+        total_amount=order.total_amount,
+        base_currency=order.base_currency,
+        base_total=order.base_total,
+        lines=[line.__dict__ for line in order.lines],
+        shipping_address=order.shipping_address,
+        request_hash=new_order.request_hash,
+        ledger_sk=ledger_sort_key(placed_entry),
+        recorded_at=now,
+        source=new_order.source,
+        result=new_order.result,
+    )
+    _copy_state(item, state)
+    return item
+
+
+def _copy_state(item: OrderItem, state: OrderState) -> None:
+    item.status = state.status
+    item.refunded = state.refunded
+    item.returned = state.returned
+    item.charged_back = state.charged_back
+    item.base_reversed = state.base_reversed
+    item.returned_units = dict(state.returned_units) or None
+    item.delivered_at = state.delivered_at
+    item.version = state.version
+
+
+def _order_state_actions(state: OrderState) -> list:
+    actions = [
+        OrderItem.status.set(state.status),
+        OrderItem.refunded.set(state.refunded),
+        OrderItem.returned.set(state.returned),
+        OrderItem.charged_back.set(state.charged_back),
+        OrderItem.base_reversed.set(state.base_reversed),
+        OrderItem.version.set(state.version),
+    ]
+    if state.returned_units:
+        actions.append(OrderItem.returned_units.set(dict(state.returned_units)))
+    if state.delivered_at:
+        actions.append(OrderItem.delivered_at.set(state.delivered_at))
+    return actions
+
+
+def _order_state(item: OrderItem) -> OrderState:
+    order = Order(
+        order_id=item.order_id,
+        customer_id=item.customer_id,
+        placed_at=item.placed_at,
+        currency=item.currency,
+        lines=tuple(OrderLine(**line) for line in item.lines),
+        total_amount=int(item.total_amount),
+        base_currency=item.base_currency,
+        base_total=int(item.base_total),
+        shipping_address=item.shipping_address,
+    )
+    return OrderState(
+        order=order,
+        status=item.status,
+        refunded=int(item.refunded),
+        returned=int(item.returned),
+        charged_back=int(item.charged_back),
+        base_reversed=int(item.base_reversed),
+        returned_units={sku: int(units) for sku, units in (item.returned_units or {}).items()},
+        delivered_at=item.delivered_at,
+        version=int(item.version),
+    )
+
+
+def _ledger_item(entry: LedgerEntry, now: datetime, source: str) -> LedgerItem:
+    return LedgerItem(
+        customer_pk(entry.customer_id),
+        ledger_sort_key(entry),
+        customer_id=entry.customer_id,
+        entry_type=entry.entry_type,
+        at=entry.at,
+        recorded_at=now,
+        order_id=entry.order_id,
+        event_id=entry.event_id,
+        currency=entry.currency,
+        amount=entry.amount,
+        base_currency=entry.base_currency,
+        base_amount=entry.base_amount,
+        description=entry.description,
+        source=source,
+        details=entry.details,
+    )

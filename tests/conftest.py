@@ -1,0 +1,40 @@
+"""Shared test setup: dummy AWS settings (never real credentials) and a moto-backed table."""
+import os
+
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_SESSION_TOKEN="testing",
+    AWS_DEFAULT_REGION="eu-west-2",
+    LOYALTY_TABLE="loyalty-test",
+    LOYALTY_STAGE="test",
+    LOYALTY_BACKEND="moto",
+    LOYALTY_RETRY_BUDGET_SECONDS="10",
+)
+os.environ.pop("DYNAMODB_ENDPOINT", None)
+
+import pytest  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+
+@pytest.fixture
+def table():
+    """A fresh, empty table in moto for one test."""
+    from chalicelib.store import models
+    from chalicelib.store.table import create_table
+
+    with mock_aws():
+        models.configure("loyalty-test", "eu-west-2", None)
+        create_table()
+        yield models.TableItem.Meta.table_name
+
+
+@pytest.fixture
+def client(table):
+    """Chalice's test client on the app, backed by the moto table."""
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app) as test_client:
+        yield test_client
