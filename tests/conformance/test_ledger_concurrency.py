@@ -1,0 +1,105 @@
+"""Concurrency on AWS's DynamoDB Local (moto would lose concurrent updates; this does not).
+
+Each thread plays one Lambda invocation calling the same service functions the routes call.
+"""
+import random
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from chalicelib.api.parsing import parse_event, parse_order
+from chalicelib.domain.errors import Unprocessable
+from chalicelib.services import customers, orders
+from chalicelib.store import models
+from chalicelib.store.table import create_table
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def local_table(dynamodb_local_endpoint):
+    """A fresh table in DynamoDB Local for one test; models point back at moto's defaults afterwards."""
+    name = f"loyalty-conformance-{uuid.uuid4().hex[:8]}"
+    models.configure(name, "eu-west-2", dynamodb_local_endpoint)
+    create_table()
+    yield name
+    models.TableItem.delete_table()
+    models.configure("loyalty-test", "eu-west-2", None)
+
+
+def submission(order_id, unit=1999, placed_at="2026-11-01T10:00:00Z"):
+    return parse_order({
+        "order_id": order_id, "placed_at": placed_at, "currency": "GBP",
+        "lines": [{"sku": "SHOE", "category": "running-shoes", "quantity": 1, "unit_amount": unit}],
+        "total_amount": unit,
+    }, NOW)
+
+
+def run_parallel(calls, threads=8):
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        futures = [pool.submit(call) for call in calls]
+        return [future.result() for future in futures]
+
+
+def test_eight_threads_of_fifty_orders_for_one_customer_count_exactly(local_table):
+    rng = random.Random(3)
+    units = [rng.randint(100, 50000) for _ in range(400)]
+    times = [(NOW - timedelta(days=rng.randint(1, 900), minutes=n)).isoformat() for n in range(400)]
+
+    def thread_work(thread):
+        for n in range(thread * 50, thread * 50 + 50):
+            status, _ = orders.record_order("busy", submission(f"o-{n}", units[n], times[n]), now=NOW)
+            assert status == 201
+
+    run_parallel([lambda t=t: thread_work(t) for t in range(8)])
+    stats = customers.customer_summary("busy", now=NOW)["stats"]
+    assert stats["lifetime"]["orders"] == 400
+    assert stats["lifetime"]["net_spend"]["amount"] == sum(units)
+    assert stats["first_order_at"] == min(datetime.fromisoformat(t) for t in times).isoformat().replace("+00:00", "Z")
+    assert stats["last_order_at"] == max(datetime.fromisoformat(t) for t in times).isoformat().replace("+00:00", "Z")
+
+
+def test_twenty_concurrent_replays_of_one_order_give_one_ledger_entry(local_table):
+    results = run_parallel([lambda: orders.record_order("c-1", submission("same"), now=NOW) for _ in range(20)])
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [200] * 19 + [201]
+    assert all(body == results[0][1] for _, body in results)
+    entries, _ = customers.ledger("c-1", 100, None)
+    assert len(entries) == 1
+    assert customers.customer_summary("c-1", now=NOW)["stats"]["lifetime"]["orders"] == 1
+
+
+@pytest.mark.parametrize("round_", range(5))
+def test_a_refund_racing_another_refund_never_exceeds_the_order(local_table, round_):
+    order_id = f"race-{round_}"
+    orders.record_order("c-1", submission(order_id, unit=10000), now=NOW)
+
+    def refund(event_id):
+        event, canonical = parse_event({"event_id": event_id, "type": "refunded",
+                                        "at": "2026-11-02T10:00:00Z", "amount": 6000}, NOW)
+        try:
+            return orders.record_event("c-1", order_id, event, canonical, now=NOW)[0]
+        except Unprocessable:
+            return 422
+
+    statuses = sorted(run_parallel([lambda: refund("r-a"), lambda: refund("r-b")], threads=2))
+    assert statuses == [201, 422]
+    summary = customers.customer_summary("c-1", now=NOW)["stats"]
+    assert summary["lifetime"]["net_spend"]["amount"] == 10000 - 6000
+
+
+def test_concurrent_events_on_different_orders_all_count(local_table):
+    for n in range(20):
+        orders.record_order("c-1", submission(f"o-{n}", unit=1000), now=NOW)
+
+    def refund(n):
+        event, canonical = parse_event({"event_id": "r", "type": "refunded", "at": "2026-11-02T10:00:00Z",
+                                        "amount": 100 + n}, NOW)
+        return orders.record_event("c-1", f"o-{n}", event, canonical, now=NOW)[0]
+
+    assert run_parallel([lambda n=n: refund(n) for n in range(20)]) == [201] * 20
+    stats = customers.customer_summary("c-1", now=NOW)["stats"]
+    assert stats["refunds"] == 20
+    assert stats["lifetime"]["net_spend"]["amount"] == 20 * 1000 - sum(100 + n for n in range(20))

@@ -1,0 +1,135 @@
+"""Importing history: CSV and JSON Lines, rejected rows reported, re-import changes nothing,
+and the aggregates equal those of the same orders sent one by one through the API."""
+import io
+import json
+from datetime import datetime, timezone
+
+import boto3
+import pytest
+from click.testing import CliRunner
+
+from chalicelib.api.import_rows import read_import_file
+from chalicelib.cli import cli
+from chalicelib.services.customers import customer_summary
+from chalicelib.services.importer import import_orders
+
+from .helpers import item_count, post
+
+NOW = datetime(2026, 11, 23, tzinfo=timezone.utc)
+CSV = """customer_id,email,name,order_id,placed_at,currency,total_amount,status,delivered_at,refunded_amount,sku,category,shipping_line1,shipping_city,shipping_postcode,shipping_country
+ben,ben@example.com,Ben,h-1,2022-03-01T10:00:00Z,GBP,12999,delivered,2022-03-04T10:00:00Z,,RUN-1,running-shoes,27 Meadow Lane,Harrogate,HG1 2AB,GB
+ben,ben@example.com,Ben,h-2,2023-05-01T10:00:00Z,GBP,13999,refunded,2023-05-03T10:00:00Z,4000,RUN-2,running-shoes,27 Meadow Lane,Harrogate,HG1 2AB,GB
+ben,ben@example.com,Ben,h-3,2026-10-01T10:00:00Z,GBP,2500,cancelled,,,SOCKS,accessories,27 Meadow Lane,Harrogate,HG1 2AB,GB
+ann,,Ann,h-4,2026-09-01T10:00:00+02:00,EUR,5000,placed,,,BAG,bags,,,,
+ann,,Ann,h-5,2026-09-01T10:00:00,GBP,5000,placed,,,BAG,bags,,,,
+ann,,Ann,h-6,2026-09-01T10:00:00Z,GBP,50.00,placed,,,BAG,bags,,,,
+,,Nobody,h-7,2026-09-01T10:00:00Z,GBP,5000,placed,,,BAG,bags,,,,
+ann,,Ann,h-8,2026-09-01T10:00:00Z,GBP,5000,shipped,,,BAG,bags,,,,
+ann,,Ann,h-9,2026-09-01T10:00:00Z,GBP,5000,placed,,9000,BAG,bags,,,,
+"""
+
+
+def run_import(text, name="history.csv"):
+    return import_orders(read_import_file(io.StringIO(text), name, NOW), now=NOW)
+
+
+def test_valid_rows_go_in_and_each_rejected_row_says_its_line_and_why(table):
+    report = run_import(CSV)
+    assert (report.rows, report.imported, report.customers) == (9, 4, 2)
+    rejected = {row["line"]: row["reason"] for row in report.rejected}
+    assert set(rejected) == {6, 7, 8, 9, 10}
+    assert "placed_at" in rejected[6] and "time zone" in rejected[6]
+    assert "total_amount" in rejected[7]
+    assert "customer_id" in rejected[8]
+    assert "status" in rejected[9]
+    assert "remains" in rejected[10]
+
+
+def test_imported_aggregates_account_for_deliveries_refunds_and_cancellations(table):
+    run_import(CSV)
+    stats = customer_summary("ben", now=NOW)["stats"]
+    assert stats["lifetime"]["orders"] == 2
+    assert stats["lifetime"]["net_spend"]["amount"] == 12999 + 13999 - 4000
+    assert (stats["delivered_orders"], stats["refunds"], stats["cancellations"]) == (2, 1, 1)
+    assert stats["first_order_at"] == "2022-03-01T10:00:00Z"
+    assert stats["last_order_at"] == "2023-05-01T10:00:00Z"
+
+
+def test_reimporting_the_same_file_changes_nothing(table):
+    run_import(CSV)
+    items = item_count(table)
+    before = customer_summary("ben", now=NOW)
+    again = run_import(CSV)
+    assert (again.imported, again.already_present) == (0, 4)
+    assert item_count(table) == items
+    after = customer_summary("ben", now=NOW)
+    assert after["stats"] == before["stats"]
+
+
+def test_a_changed_row_for_an_existing_order_is_rejected_not_applied(table):
+    run_import(CSV)
+    changed = CSV.replace("h-1,2022-03-01T10:00:00Z,GBP,12999", "h-1,2022-03-01T10:00:00Z,GBP,11999")
+    report = run_import(changed)
+    assert any("already recorded with different data" in row["reason"] for row in report.rejected)
+    assert customer_summary("ben", now=NOW)["stats"]["lifetime"]["net_spend"]["amount"] == 12999 + 13999 - 4000
+
+
+def test_import_gives_the_same_aggregates_as_the_api_one_by_one(client, table):
+    rows = []
+    for number in range(60):  # more than one transaction's worth for one customer
+        placed = f"20{21 + number % 5}-{1 + number % 12:02d}-0{1 + number % 9}T10:00:00Z"
+        refunded = {"refunded_amount": 700} if number % 7 == 0 else {}
+        status = "cancelled" if number % 11 == 5 else ("refunded" if refunded else "delivered")
+        rows.append({"customer_id": "imp", "order_id": f"x-{number}", "placed_at": placed, "currency": "GBP",
+                     "total_amount": 1000 + number, "status": status, "sku": "S", "category": "c", **refunded})
+    report = run_import("\n".join(json.dumps(row) for row in rows), name="history.jsonl")
+    assert report.imported == 60 and not report.rejected
+
+    for row in rows:
+        body = {"order_id": row["order_id"], "placed_at": row["placed_at"], "currency": "GBP",
+                "lines": [{"sku": "S", "category": "c", "quantity": 1, "unit_amount": row["total_amount"]}],
+                "total_amount": row["total_amount"]}
+        assert post(client, "/v1/customers/api/orders", body | {"order_id": "a" + row["order_id"]}).status_code == 201
+        path = f"/v1/customers/api/orders/a{row['order_id']}/events"
+        if row["status"] != "cancelled":
+            post(client, path, {"event_id": "d", "type": "delivered", "at": row["placed_at"]})
+        if row.get("refunded_amount"):
+            post(client, path, {"event_id": "r", "type": "refunded", "at": row["placed_at"],
+                                "amount": row["refunded_amount"]})
+        if row["status"] == "cancelled":
+            post(client, path, {"event_id": "c", "type": "cancelled", "at": row["placed_at"]})
+    imported = customer_summary("imp", now=NOW)["stats"]
+    by_api = customer_summary("api", now=NOW)["stats"]
+    assert imported == by_api
+
+
+def test_the_cli_imports_a_file_with_a_summary_and_rejected_rows(table, tmp_path):
+    path = tmp_path / "history.csv"
+    path.write_text(CSV, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "orders imported:  4" in result.output
+    assert "line 7:" in result.output
+    as_json = CliRunner().invoke(cli, ["import", str(path), "--json"])
+    summary = json.loads(as_json.output[as_json.output.index("{"):])
+    assert summary["already_present"] == 4 and summary["imported"] == 0
+
+
+def test_a_file_landing_under_imports_in_s3_is_imported_and_reported(client, table, monkeypatch):
+    from app import IMPORT_BUCKET
+
+    s3 = boto3.client("s3", region_name="eu-west-2")
+    s3.create_bucket(Bucket=IMPORT_BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    s3.put_object(Bucket=IMPORT_BUCKET, Key="imports/2026-11/history.csv", Body=CSV.encode("utf-8"))
+    event = client.events.generate_s3_event(bucket=IMPORT_BUCKET, key="imports/2026-11/history.csv")
+    client.lambda_.invoke("import_uploaded_file", event)
+    report = json.loads(s3.get_object(Bucket=IMPORT_BUCKET, Key="import-reports/2026-11/history.csv.report.json")
+                        ["Body"].read())
+    assert report["imported"] == 4 and report["rejected"] == 5
+    assert customer_summary("ben", now=NOW)["stats"]["lifetime"]["orders"] == 2
+
+
+@pytest.mark.parametrize("text", ["", "customer_id,order_id\n"])
+def test_an_empty_file_imports_nothing_without_error(table, text):
+    report = run_import(text)
+    assert report.rows == 0 and report.imported == 0
