@@ -1,7 +1,7 @@
 """Shared test setup: dummy AWS settings (never real credentials) and a moto-backed table."""
 import os
 
-os.environ.update(
+TEST_ENVIRONMENT = dict(
     AWS_ACCESS_KEY_ID="testing",
     AWS_SECRET_ACCESS_KEY="testing",
     AWS_SESSION_TOKEN="testing",
@@ -11,6 +11,7 @@ os.environ.update(
     LOYALTY_BACKEND="moto",
     LOYALTY_RETRY_BUDGET_SECONDS="10",
 )
+os.environ.update(TEST_ENVIRONMENT)
 os.environ.pop("DYNAMODB_ENDPOINT", None)
 
 import pytest  # noqa: E402
@@ -31,10 +32,18 @@ def table():
 
 @pytest.fixture
 def client(table):
-    """Chalice's test client on the app, backed by the moto table."""
+    """Chalice's test client on the app, backed by the moto table.
+
+    The client applies a stage's environment variables from .chalice/config.json; the
+    test settings are put back on top so no deployed stage's table name leaks in.
+    """
     from chalice.test import Client
 
     from app import app
+    from chalicelib.config import settings
 
-    with Client(app) as test_client:
+    with Client(app, stage_name="test") as test_client:
+        os.environ.update(TEST_ENVIRONMENT)
+        settings.cache_clear()
         yield test_client
+    settings.cache_clear()

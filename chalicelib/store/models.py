@@ -60,6 +60,11 @@ class TableItem(Model):
     sk = UnicodeAttribute(range_key=True)
     item_type = DiscriminatorAttribute()
 
+    @classmethod
+    def _get_connection(cls):  # type: ignore[override]
+        """One connection (one botocore client and pool) for every item type of the table."""
+        return Model._get_connection.__func__(TableItem)  # type: ignore[attr-defined]
+
 
 class EmailIndex(GlobalSecondaryIndex):
     """Find a customer by the hash of a normalised email (support lookups); sparse."""
@@ -185,5 +190,4 @@ def configure(table_name: str, region: str, host: str | None) -> None:
     TableItem.Meta.table_name = table_name
     TableItem.Meta.region = region
     TableItem.Meta.host = host
-    for model in ALL_MODELS:
-        model._connection = None
+    TableItem._connection = None

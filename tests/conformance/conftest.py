@@ -1,0 +1,63 @@
+"""Conformance tests run against AWS's DynamoDB Local, the closest local twin of DynamoDB.
+
+``dynamodb_local_endpoint`` starts one in-memory DynamoDB Local for the whole session on a
+free loopback port and stops it at the end. Without java or npm the tests are skipped with
+the reason, except under CI (env ``CI`` set), where a missing database is a failure: a CI
+run that silently skipped its conformance tests would prove nothing.
+
+Every test in this directory is marked ``conformance``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator, NoReturn
+
+import pytest
+
+from devtools import localdb
+
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests under this directory (the hook sees every collected item)."""
+    for item in items:
+        if HERE in item.path.resolve().parents:
+            item.add_marker(pytest.mark.conformance)
+
+
+def _running_in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _unavailable(reason: str) -> NoReturn:
+    message = f"DynamoDB Local unavailable: {reason}"
+    if _running_in_ci():
+        pytest.fail(f"{message} (CI is set, so this fails instead of skipping; "
+                    "install java and npm)", pytrace=False)
+    pytest.skip(f"{message} (install java and npm to run conformance tests)")
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a DynamoDB Local (in memory, ``-sharedDb``) shared by the test session.
+
+    Use unique table names per test: the database lives as long as the session.
+    Connect with dummy credentials (``localdb.dynamodb_client(endpoint)`` does).
+    """
+    unavailable_reason = None
+    try:
+        localdb.install_dynamodb_local()
+    except localdb.LocalDatabaseUnavailable as exc:
+        unavailable_reason = str(exc)
+    if unavailable_reason is not None:  # outside `except`: no chained traceback in the report
+        _unavailable(unavailable_reason)
+    log_path = tmp_path_factory.mktemp("dynamodb-local") / "dynamodb-local.log"
+    server = localdb.start_dynamodb_local(
+        localdb.free_loopback_port(), db_path=None, log_path=log_path)
+    try:
+        yield server.endpoint
+    finally:
+        server.stop()
