@@ -163,6 +163,13 @@ def load_profile_stats(customer_id: str) -> Optional[CustomerStats]:
     return _customer_from(item, {}, item.base_currency or "").stats
 
 
+def load_profile_stats_many(customer_ids: Sequence[str]) -> Dict[str, CustomerStats]:
+    """Aggregates (without months) of the customers that exist, by BatchGetItem."""
+    keys = [(customer_pk(customer_id), PROFILE_SK) for customer_id in dict.fromkeys(customer_ids)]
+    return {item.customer_id: _customer_from(item, {}, item.base_currency or "").stats
+            for item in ProfileItem.batch_get(keys, consistent_read=True)}
+
+
 def get_order(order_id: str) -> Optional[StoredOrder]:
     try:
         item = OrderItem.get(order_pk(order_id), ORDER_SK, consistent_read=True)
@@ -257,12 +264,14 @@ def save_profile(customer_id: str, fields: Dict[str, object], now: datetime, bas
 
     A field given as ``None`` is removed from the profile.
     """
-    actions = _profile_identity_actions(customer_id, now, base_currency)
-    for name, value in fields.items():
-        attribute = getattr(ProfileItem, name)
-        actions.append(attribute.remove() if value is None else attribute.set(value))
+    actions = _profile_identity_actions(customer_id, now, base_currency) + _field_actions(fields)
     actions += [ProfileItem.updated_at.set(now), ProfileItem.version.add(1)]
     ProfileItem(customer_pk(customer_id), PROFILE_SK).update(actions=actions)
+
+
+def _field_actions(fields: Dict[str, object]) -> list:
+    return [getattr(ProfileItem, name).remove() if value is None else getattr(ProfileItem, name).set(value)
+            for name, value in fields.items()]
 
 
 def _profile_identity_actions(customer_id: str, now: datetime, base_currency: str) -> list:
@@ -280,8 +289,11 @@ def commit_orders(
     observed: Optional[CustomerStats],
     now: datetime,
     base_currency: str,
+    profile_fields: Optional[Dict[str, object]] = None,
 ) -> None:
     """Record orders of one customer in one transaction, with their ledger entries and aggregates.
+
+    ``profile_fields`` (contact details from an import file) are set in the same update.
 
     Raises :class:`OrdersAlreadyExist` naming the order ids already recorded (nothing is
     written then), or :class:`RetryableConflict` when the profile changed since
@@ -305,6 +317,7 @@ def commit_orders(
             tx.update(
                 ProfileItem(customer_pk(customer_id), PROFILE_SK),
                 actions=_profile_identity_actions(customer_id, now, base_currency)
+                + _field_actions(profile_fields or {})
                 + _counter_actions(change.counters)
                 + profile_actions
                 + [ProfileItem.version.add(1)],
