@@ -43,6 +43,8 @@ def curl_examples(base_url: str) -> list[str]:
         f"curl -sS -X POST {customer}/orders {json_header} -d '{_json(EXAMPLE_ORDER)}'",
         f"curl -sS {customer}",
         f"curl -sS {customer}/ledger",
+        f"curl -sS '{base_url}/v1/customers/runner-ben/ledger?limit=5'",
+        f"curl -sS {base_url}/v1/customers/acacia-systems",
     ]
 
 
