@@ -9,8 +9,16 @@ from chalice import Chalice, Response
 
 from chalicelib.api.cursors import decode_cursor, encode_cursor
 from chalicelib.api.errors import json_errors, reshape_chalice_errors
-from chalicelib.api.parsing import parse_event, parse_json_body, parse_limit, parse_order, parse_profile, require_id
-from chalicelib.services import customers, health, orders
+from chalicelib.api.parsing import (
+    parse_event,
+    parse_json_body,
+    parse_limit,
+    parse_order,
+    parse_profile,
+    parse_quote,
+    require_id,
+)
+from chalicelib.services import customers, health, orders, quotes, rules
 
 app = Chalice(app_name="loyalty-api")
 app.register_middleware(reshape_chalice_errors, "http")
@@ -78,6 +86,24 @@ def get_ledger(customer_id):
     after = decode_cursor(query.get("cursor"), prefix="LEDGER#")
     entries, next_after = customers.ledger(customer_id, limit, after)
     return {"customer_id": customer_id, "entries": entries, "next_cursor": encode_cursor(next_after)}
+
+
+@app.route("/v1/quotes", methods=["POST"])
+@json_errors
+def post_quote():
+    return quotes.create_quote(parse_quote(_body()))
+
+
+@app.route("/v1/admin/rules", methods=["GET"])
+@json_errors
+def get_rules():
+    return rules.rules_json(rules.current_rules())
+
+
+@app.route("/v1/admin/rules", methods=["PUT"])
+@json_errors
+def put_rules():
+    return rules.replace_rules(_body())
 
 
 @app.on_s3_event(bucket=IMPORT_BUCKET, prefix=IMPORT_PREFIX, events=["s3:ObjectCreated:*"])

@@ -1,7 +1,9 @@
 """Settings read from the environment once per Lambda container.
 
 The stage's `.chalice/config.json` sets these for deployed stages; `make run` and the
-tests set them for local backends. Nothing secret is read here.
+tests set them for local backends. The one secret, the quote signing key, is injected into
+the environment by the deployment (or generated under `.data/` by `make run`); it is never
+in the repository and never logged.
 """
 from __future__ import annotations
 
@@ -20,6 +22,10 @@ class Settings:
     stage: str
     base_currency: str
     retry_budget_seconds: float
+    rules_cache_seconds: float
+    quote_ttl_seconds: int
+    quote_signing_key: Optional[str]
+    import_workers: int
 
 
 @lru_cache(maxsize=1)
@@ -33,4 +39,9 @@ def settings() -> Settings:
         stage=os.environ.get("LOYALTY_STAGE", "local"),
         base_currency=os.environ.get("LOYALTY_BASE_CURRENCY", "GBP"),
         retry_budget_seconds=float(os.environ.get("LOYALTY_RETRY_BUDGET_SECONDS", "3")),
+        rules_cache_seconds=float(os.environ.get("LOYALTY_RULES_CACHE_SECONDS", "30")),
+        quote_ttl_seconds=int(os.environ.get("LOYALTY_QUOTE_TTL_SECONDS", "900")),
+        # Injected per stage (make run generates one under .data/); never committed.
+        quote_signing_key=os.environ.get("LOYALTY_QUOTE_SIGNING_KEY") or None,
+        import_workers=max(1, int(os.environ.get("LOYALTY_IMPORT_WORKERS", "8"))),
     )

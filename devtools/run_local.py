@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -231,6 +232,16 @@ def local_credentials(settings: Settings, server: localdb.LocalServer) -> dict[s
     }
 
 
+def local_quote_signing_key() -> str:
+    """The local stage's quote-signing key: made once, kept in .data/ (never in the repo)."""
+    path = DATA_DIR / "quote-signing-key"
+    if not path.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+    return path.read_text(encoding="utf-8").strip()
+
+
 def write_credentials(credentials: dict[str, Any]) -> None:
     """Write the credentials file readable by this user only (it will hold an API key)."""
     DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -266,6 +277,7 @@ def serve(settings: Settings, stack: ExitStack) -> int:
     say(f"{server.backend} is answering on {server.endpoint}")
 
     env = local_app_environment(server.endpoint, server.backend, settings.table)
+    env["LOYALTY_QUOTE_SIGNING_KEY"] = local_quote_signing_key()
     run_app_cli("create-table", env)
     run_app_cli("seed-demo", env)
     credentials = local_credentials(settings, server)

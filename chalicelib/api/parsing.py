@@ -11,9 +11,11 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Tuple
 
+from ..domain.checkout import QuoteRequest
 from ..domain.errors import InvalidInput, PayloadTooLarge
 from ..domain.ledger import EVENT_TYPES, MONEY_EVENTS, EventLine, OrderEvent, OrderLine, OrderSubmission, total_mismatch
 from ..domain.money import is_currency
+from ..domain.pricing import CartLine
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_LINES = 500
@@ -195,7 +197,7 @@ def check_address(value: Any, field: str, problems: Problems) -> Optional[Dict[s
 
 
 
-ORDER_FIELDS = ("order_id", "placed_at", "currency", "lines", "total_amount", "shipping_address")
+ORDER_FIELDS = ("order_id", "placed_at", "currency", "lines", "total_amount", "shipping_address", "quote_token")
 LINE_FIELDS = ("sku", "category", "quantity", "unit_amount", "discount_amount")
 
 
@@ -212,6 +214,9 @@ def parse_order(body: Dict[str, Any], now: datetime) -> OrderSubmission:
             lines.append(line)
     total = check_int(body.get("total_amount"), "total_amount", problems, money=True)
     address = check_address(body.get("shipping_address"), "shipping_address", problems)
+    token = body.get("quote_token")
+    if token is not None and (not isinstance(token, str) or not token or len(token) > 16_384):
+        problems.add("quote_token", "must be the quote_token string a quote returned")
     problems.raise_if_any()
     canonical = {
         "order_id": order_id,
@@ -220,12 +225,14 @@ def parse_order(body: Dict[str, Any], now: datetime) -> OrderSubmission:
         "lines": [line.__dict__ for line in lines],
         "total_amount": total,
         "shipping_address": address,
+        "quote_token": token,
     }
     mismatch = total_mismatch(lines, total)  # type: ignore[arg-type]
     if mismatch:
         problems.add("total_amount", mismatch)
         problems.raise_if_any()
-    return OrderSubmission(order_id, placed_at, currency, tuple(lines), total, address, canonical)  # type: ignore[arg-type]
+    return OrderSubmission(order_id, placed_at, currency, tuple(lines), total, address, canonical,  # type: ignore[arg-type]
+                           quote_token=token)
 
 
 def _parse_line(raw: Any, field: str, problems: Problems) -> Optional[OrderLine]:
@@ -332,3 +339,52 @@ def parse_limit(value: Optional[str], *, default: int, maximum: int) -> int:
     if not value.isdigit() or int(value) < 1:
         raise InvalidInput("limit must be a positive integer", [{"field": "limit", "reason": "not a positive integer"}])
     return min(int(value), maximum)
+
+
+QUOTE_FIELDS = ("customer_id", "currency", "lines", "shipping_address", "payment", "promo_codes")
+QUOTE_LINE_FIELDS = ("sku", "category", "quantity", "unit_amount", "on_sale")
+MAX_PROMO_CODES = 10
+
+
+def parse_quote(body: Dict[str, Any]) -> QuoteRequest:
+    """A cart to price: ``customer_id`` absent (or null) for a guest."""
+    problems = Problems()
+    check_unknown(body, QUOTE_FIELDS, problems)
+    customer_id = None
+    if body.get("customer_id") is not None:
+        customer_id = check_id(body["customer_id"], "customer_id", problems)
+    currency = check_currency(body.get("currency"), "currency", problems)
+    lines = []
+    for index, raw in enumerate(check_list(body.get("lines"), "lines", problems, max_items=MAX_LINES)):
+        field = f"lines[{index}]"
+        line = check_object(raw, field, problems)
+        if line is None:
+            continue
+        before = len(problems.items)
+        check_unknown(line, QUOTE_LINE_FIELDS, problems, prefix=f"{field}.")
+        sku = check_text(line.get("sku"), f"{field}.sku", problems, max_length=128)
+        category = check_text(line.get("category", "uncategorised"), f"{field}.category", problems, max_length=64)
+        quantity = check_int(line.get("quantity"), f"{field}.quantity", problems, minimum=1, maximum=MAX_QUANTITY)
+        unit = check_int(line.get("unit_amount"), f"{field}.unit_amount", problems, money=True)
+        on_sale = line.get("on_sale", False)
+        if not isinstance(on_sale, bool):
+            problems.add(f"{field}.on_sale", "must be true or false")
+        if len(problems.items) == before:
+            lines.append(CartLine(sku, category, quantity, unit, on_sale))  # type: ignore[arg-type]
+    codes = []
+    for index, code in enumerate(check_list(body.get("promo_codes", []), "promo_codes", problems,
+                                            max_items=MAX_PROMO_CODES, min_items=0)):
+        text = check_text(code, f"promo_codes[{index}]", problems, max_length=64)
+        if text:
+            codes.append(text)
+    address = check_address(body.get("shipping_address"), "shipping_address", problems)
+    payment = None
+    if body.get("payment") is not None:
+        payment = check_object(body["payment"], "payment", problems)
+        if payment is not None:
+            check_unknown(payment, ("method", "confirmed_address"), problems, prefix="payment.")
+            method = check_text(payment.get("method"), "payment.method", problems, max_length=64, required=False)
+            confirmed = check_address(payment.get("confirmed_address"), "payment.confirmed_address", problems)
+            payment = {"method": method, "confirmed_address": confirmed}
+    problems.raise_if_any()
+    return QuoteRequest(customer_id, currency, tuple(lines), tuple(codes), address, payment)  # type: ignore[arg-type]

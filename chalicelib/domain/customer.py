@@ -55,6 +55,7 @@ class Customer:
     profile: CustomerProfile
     stats: CustomerStats
     base_currency: str
+    promotion_uses: Mapping[str, int] = field(default_factory=dict)  # code -> committed orders that used it
 
 
 def month_keys_back(now: datetime, months: int) -> Tuple[str, ...]:

@@ -45,6 +45,12 @@ class Conflict(LoyaltyError):
     code = "conflict"
 
 
+class PromotionUnavailable(Conflict):
+    """A promotion the quote gave is used up at commit (limit or budget): quote again (409)."""
+
+    code = "promotion_unavailable"
+
+
 class PayloadTooLarge(LoyaltyError):
     status = 413
     code = "payload_too_large"

@@ -74,6 +74,7 @@ class OrderSubmission:
     total_amount: int
     shipping_address: Optional[dict]
     canonical: dict  # the normalised body, hashed to tell a replay from a different request
+    quote_token: Optional[str] = None
 
 
 @dataclass(frozen=True)

@@ -84,11 +84,12 @@ def import_orders(
     now: Optional[datetime] = None,
     progress: Callable[[int], None] = lambda n: None,
     chunk_rows: int = 50_000,
-    workers: int = 8,
+    workers: Optional[int] = None,
 ) -> ImportReport:
     """Import rows; valid rows go in even when others are rejected (each rejection is reported)."""
     started = time.perf_counter()
     now = now or datetime.now(timezone.utc)
+    workers = workers or settings().import_workers
     report = ImportReport()
     seen: Dict[str, str] = {}  # order_id -> request hash, for duplicates inside the file
     customers = set()

@@ -7,11 +7,14 @@ re-reads and tries again instead of failing the checkout.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 from ..config import settings
-from ..domain.errors import Conflict, NotFound
+from ..domain.checkout import quoted_lines
+from ..domain.discount_clawback import discount_share_of_refund, discount_share_of_return
+from ..domain.errors import Conflict, NotFound, PromotionUnavailable
 from ..domain.ledger import (
     LedgerEntry,
     Order,
@@ -26,35 +29,46 @@ from ..domain.times import iso_utc
 from ..domain.money import format_money
 from ..store import repository as store
 from ..store.retry import with_retries
-from .exchange import default_fx_rates, to_base
+from . import quotes
+from .exchange import to_base
+from .rules import current_rules
 
 
 def record_order(customer_id: str, request: OrderSubmission, *, now: Optional[datetime] = None) -> Tuple[int, dict]:
     """Record a placed order. Returns (201, result) the first time, (200, same result) on a replay."""
     now = now or datetime.now(timezone.utc)
-    new_order = build_new_order(customer_id, request, source="api")
+    decided = quotes.decision_for_order(customer_id, request, request.quote_token, now) if request.quote_token else None
+    new_order = build_new_order(customer_id, request, source="api", decided=decided)
+    claims = quotes.promotion_claims(decided.promotion_codes) if decided else []
     base = new_order.state.order.base_currency
 
     def attempt() -> None:
         observed = store.load_profile_stats(customer_id)
-        store.commit_orders(customer_id, [new_order], observed, now, base)
+        store.commit_orders(customer_id, [new_order], observed, now, base, promotion_claims=claims)
 
     try:
         with_retries(attempt, budget_seconds=settings().retry_budget_seconds)
     except store.OrdersAlreadyExist:
         return 200, replayed_order(customer_id, request.order_id, new_order.request_hash)
+    except store.PromotionUnavailable as used_up:
+        raise PromotionUnavailable(
+            f"{used_up.code} can no longer be applied: {used_up.reason}; quote again",
+            [{"field": "quote_token", "reason": f"{used_up.code}: {used_up.reason}"}],
+        ) from None
     return 201, new_order.result
 
 
 def build_new_order(customer_id: str, request: OrderSubmission, *, source: str,
-                    events: Tuple[OrderEvent, ...] = ()) -> store.NewOrder:
+                    events: Tuple[OrderEvent, ...] = (),
+                    decided: Optional["quotes.OrderDecision"] = None) -> store.NewOrder:
     """The items an order writes: its state, ledger entries and aggregate deltas.
 
     ``events`` are applied straight away (an imported order that was already delivered or
     refunded), through the same rules as events arriving later through the API, so an
     import and a replay of the same history produce the same aggregates.
     """
-    base = settings().base_currency
+    rules = current_rules()
+    base = rules.base_currency
     order = Order(
         order_id=request.order_id,
         customer_id=customer_id,
@@ -63,7 +77,7 @@ def build_new_order(customer_id: str, request: OrderSubmission, *, source: str,
         lines=request.lines,
         total_amount=request.total_amount,
         base_currency=base,
-        base_total=to_base(request.total_amount, request.currency, base, default_fx_rates()),
+        base_total=to_base(request.total_amount, request.currency, base, rules.fx),
         shipping_address=request.shipping_address,
     )
     state = OrderState(order=order)
@@ -78,7 +92,8 @@ def build_new_order(customer_id: str, request: OrderSubmission, *, source: str,
         base_amount=order.base_total,
         description=f"Order {order.order_id} placed: {format_money(order.total_amount, order.currency)}, "
         f"{sum(line.quantity for line in order.lines)} item(s)",
-        details={"lines": [line.__dict__ for line in order.lines]},
+        details={"lines": [line.__dict__ for line in order.lines],
+                 **({"decision": decided.decision} if decided else {})},
     )
     entries = [placed]
     deltas = [placement_delta(order)]
@@ -88,13 +103,18 @@ def build_new_order(customer_id: str, request: OrderSubmission, *, source: str,
         entries.append(event_entry(order, event, outcome.amount, outcome.base_amount, outcome.description))
         deltas.append(outcome.delta)
     request_hash = fingerprint({"customer_id": customer_id, **request.canonical})
+    result = order_result(order, placed)
+    if decided:
+        result["quote"] = decided.report
+        result["discounts"] = decided.decision["discounts"]
     return store.NewOrder(
         state=state,
         request_hash=request_hash,
-        result=order_result(order, placed),
+        result=result,
         entries=entries,
         deltas=deltas,
         source=source,
+        decision=decided.decision if decided else None,
     )
 
 
@@ -171,19 +191,47 @@ def record_event(customer_id: str, order_id: str, event: OrderEvent, canonical: 
             raise NotFound(f"customer {customer_id} has no order {order_id}")
         outcome = apply_event(stored.state, event)
         order = stored.state.order
+        taken, taken_now = discount_taken_back(stored, event, outcome.amount)
         entry = event_entry(order, event, outcome.amount, outcome.base_amount, outcome.description)
+        if taken_now:
+            entry = replace(entry, details={**(entry.details or {}), "discount_taken_back": taken_now})
         result = event_result(order_id, event, outcome.state, entry, outcome.amount)
         span = None
         if event.type == "cancelled":
             span = _span_without(customer_id, order)
         try:
             store.commit_event(stored, outcome.state, event.event_id, event.type, request_hash, result,
-                               entry, outcome.delta, now, span)
+                               entry, outcome.delta, now, span, discount_taken_back=taken)
         except store.EventAlreadyExists:
             return 200, earlier_answer() or {}
         return 201, result
 
     return with_retries(attempt, budget_seconds=settings().retry_budget_seconds)
+
+
+def discount_taken_back(stored: store.StoredOrder, event: OrderEvent, amount: int) -> Tuple[Dict[str, int], Dict[str, int]]:
+    """The matching share of the order's discounts that money going back takes with it.
+
+    Returns (total taken back per code after this event, taken by this event). Orders
+    recorded without a quote decision have nothing to take back.
+    """
+    before = dict(stored.discount_taken_back or {})
+    if not stored.decision or event.type == "delivered" or amount <= 0:
+        return before, {}
+    lines = quoted_lines(stored.decision)
+    state = stored.state
+    try:
+        if event.type == "returned" and event.lines:
+            units = {line.sku: line.quantity for line in event.lines}
+            share = discount_share_of_return(lines, units, state.returned_units, before)
+        else:
+            share = discount_share_of_refund(lines, amount, state.reversed, before)
+    except ValueError:
+        # The storefront charged other discounts than the quote decided: the order's money
+        # no longer maps onto the decision, so no share can be attributed.
+        return before, {}
+    after = {code: before.get(code, 0) + share.by_code.get(code, 0) for code in set(before) | set(share.by_code)}
+    return after, dict(share.by_code)
 
 
 def _span_without(customer_id: str, order: Order):

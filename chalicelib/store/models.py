@@ -10,6 +10,10 @@ CUSTOMER#<customer_id>   PROFILE#MONTH#2026-11                           month
 CUSTOMER#<customer_id>   LEDGER#2026-11-20T10:15:00Z#ORDER#<id>#placed    ledger
 ORDER#<order_id>         ORDER                                           order
 ORDER#<order_id>         EVENT#<event_id>                                order_event
+CUSTOMER#<customer_id>   PROFILE#PROMO#<CODE>                            promotion_use
+PROMOTION#<CODE>         BUDGET                                          promotion_budget
+RULES                    CURRENT                                         rules
+RULES                    VERSION#0000000042                              rules_version
 =======================  ==============================================  =================
 
 Everything a checkout needs about a customer starts with ``PROFILE`` in the customer's
@@ -32,6 +36,9 @@ from ..config import settings
 
 PROFILE_SK = "PROFILE"
 MONTH_PREFIX = "PROFILE#MONTH#"
+PROMO_USE_PREFIX = "PROFILE#PROMO#"
+RULES_PK = "RULES"
+RULES_CURRENT_SK = "CURRENT"
 LEDGER_PREFIX = "LEDGER#"
 ORDER_SK = "ORDER"
 EVENT_PREFIX = "EVENT#"
@@ -167,7 +174,9 @@ class OrderItem(TableItem, discriminator="order"):
     ledger_sk = UnicodeAttribute()
     recorded_at = UTCDateTimeAttribute()
     source = UnicodeAttribute(default="api")
-    result = JSONAttribute()  # the answer first given, returned again on a replay
+    result = JSONAttribute()
+    decision = JSONAttribute(null=True)  # the quote's tier and discounts, when the order came with one
+    discount_taken_back = JSONAttribute(null=True)  # code -> discount reversed by returns and refunds so far  # the answer first given, returned again on a replay
 
 
 class OrderEventItem(TableItem, discriminator="order_event"):
@@ -182,7 +191,36 @@ class OrderEventItem(TableItem, discriminator="order_event"):
     result = JSONAttribute()
 
 
-ALL_MODELS = (TableItem, ProfileItem, MonthItem, LedgerItem, OrderItem, OrderEventItem)
+class PromotionUseItem(TableItem, discriminator="promotion_use"):
+    """How many committed orders of one customer used a promotion (per-customer limits)."""
+
+    customer_id = UnicodeAttribute()
+    code = UnicodeAttribute()
+    uses = NumberAttribute(default=0)
+
+
+class PromotionBudgetItem(TableItem, discriminator="promotion_budget"):
+    """Uses of a promotion across all customers, counted at commit against its total budget."""
+
+    code = UnicodeAttribute()
+    used = NumberAttribute(default=0)
+
+
+class RulesItem(TableItem, discriminator="rules"):
+    """A rules document: ``CURRENT`` is the one in force, ``VERSION#n`` items are the history."""
+
+    version = NumberAttribute()
+    document = JSONAttribute()
+    created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute(null=True)
+
+
+def promotion_pk(code: str) -> str:
+    return f"PROMOTION#{code.upper()}"
+
+
+def rules_version_sk(version: int) -> str:
+    return f"VERSION#{version:010d}"
 
 
 def configure(table_name: str, region: str, host: str | None) -> None:

@@ -25,14 +25,18 @@ from .models import (
     MONTH_PREFIX,
     ORDER_SK,
     PROFILE_SK,
+    PROMO_USE_PREFIX,
     LedgerItem,
     MonthItem,
     OrderEventItem,
     OrderItem,
     ProfileItem,
+    PromotionBudgetItem,
+    PromotionUseItem,
     TableItem,
     customer_pk,
     order_pk,
+    promotion_pk,
 )
 from .retry import RetryableConflict, cancellation_codes
 
@@ -51,12 +55,32 @@ class EventAlreadyExists(Exception):
     pass
 
 
+class PromotionUnavailable(Exception):
+    """A promotion of the order's decision hit its per-customer limit or its total budget."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class PromotionClaim:
+    """One use of a promotion an order commits: counted against its limit and budget atomically."""
+
+    code: str
+    per_customer_limit: Optional[int] = None
+    budget: Optional[int] = None
+
+
 @dataclass(frozen=True)
 class StoredOrder:
     state: OrderState
     request_hash: str
     result: dict
     source: str
+    decision: Optional[dict] = None
+    discount_taken_back: Optional[Dict[str, int]] = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +100,7 @@ class NewOrder:
     entries: List[LedgerEntry]
     deltas: List[StatsDelta]
     source: str = "api"
+    decision: Optional[dict] = None
 
 
 @dataclass
@@ -88,10 +113,9 @@ class AggregateChange:
     def add(self, delta: StatsDelta) -> None:
         for name, value in delta.counters().items():
             self.counters[name] += value
-        month = self.months[delta.month]
         for name, value in (("orders", delta.orders), ("net_spend", delta.net_spend), ("gross_spend", delta.gross_spend)):
             if value:
-                month[name] += value
+                self.months[delta.month][name] += value
 
 
 def _connection() -> Connection:
@@ -116,14 +140,18 @@ def load_customer(customer_id: str, base_currency: str) -> Optional[Customer]:
     """The profile and its monthly buckets, in one Query on the customer's partition."""
     profile = None
     months: Dict[str, MonthTotals] = {}
+    uses: Dict[str, int] = {}
     for item in TableItem.query(customer_pk(customer_id), TableItem.sk.startswith(PROFILE_SK)):
         if isinstance(item, ProfileItem):
             profile = item
         elif isinstance(item, MonthItem):
             months[item.month] = MonthTotals(orders=int(item.orders), net_spend=int(item.net_spend))
+        elif isinstance(item, PromotionUseItem):
+            uses[item.code] = int(item.uses)
     if profile is None:
         return None
-    return _customer_from(profile, months, base_currency)
+    customer = _customer_from(profile, months, base_currency)
+    return Customer(customer.profile, customer.stats, customer.base_currency, uses)
 
 
 def _customer_from(item: ProfileItem, months: Dict[str, MonthTotals], base_currency: str) -> Customer:
@@ -175,7 +203,8 @@ def get_order(order_id: str) -> Optional[StoredOrder]:
         item = OrderItem.get(order_pk(order_id), ORDER_SK, consistent_read=True)
     except OrderItem.DoesNotExist:
         return None
-    return StoredOrder(state=_order_state(item), request_hash=item.request_hash, result=item.result, source=item.source)
+    return StoredOrder(state=_order_state(item), request_hash=item.request_hash, result=item.result,
+                       source=item.source, decision=item.decision, discount_taken_back=item.discount_taken_back)
 
 
 def existing_order_hashes(order_ids: Sequence[str]) -> Dict[str, Tuple[str, str]]:
@@ -290,10 +319,14 @@ def commit_orders(
     now: datetime,
     base_currency: str,
     profile_fields: Optional[Dict[str, object]] = None,
+    promotion_claims: Sequence[PromotionClaim] = (),
 ) -> None:
     """Record orders of one customer in one transaction, with their ledger entries and aggregates.
 
     ``profile_fields`` (contact details from an import file) are set in the same update.
+    ``promotion_claims`` count the promotions the order used against their per-customer
+    limits and total budgets in the same transaction: :class:`PromotionUnavailable` when one
+    is used up (nothing is written then).
 
     Raises :class:`OrdersAlreadyExist` naming the order ids already recorded (nothing is
     written then), or :class:`RetryableConflict` when the profile changed since
@@ -324,6 +357,7 @@ def commit_orders(
                 condition=profile_condition,
             )
             _month_updates(tx, customer_id, change)
+            _promotion_claims(tx, customer_id, promotion_claims)
     except TransactWriteError as error:
         codes = cancellation_codes(error)
         existing = [o.state.order.order_id for o, code in zip(orders, codes) if code == "ConditionalCheckFailed"]
@@ -332,6 +366,10 @@ def commit_orders(
         profile_index = len(orders) + len(entries)
         if len(codes) > profile_index and codes[profile_index] == "ConditionalCheckFailed":
             raise RetryableConflict("profile changed since it was read") from error
+        claims_start = profile_index + 1 + len(change.months)
+        for (claim, reason), code in zip(_claim_reasons(promotion_claims), codes[claims_start:]):
+            if code == "ConditionalCheckFailed":
+                raise PromotionUnavailable(claim.code, reason) from error
         raise
 
 
@@ -346,6 +384,7 @@ def commit_event(
     delta: StatsDelta,
     now: datetime,
     span: Optional[Tuple[Optional[datetime], Optional[datetime], int]] = None,
+    discount_taken_back: Optional[Dict[str, int]] = None,
 ) -> None:
     """Record one event: its idempotency item, the order's new state (only if the order is
     unchanged since read), the ledger entry and the aggregate change, atomically.
@@ -374,7 +413,8 @@ def commit_event(
             )
             tx.update(
                 OrderItem(order_pk(order.order_id), ORDER_SK),
-                actions=_order_state_actions(new_state),
+                actions=_order_state_actions(new_state)
+                + ([OrderItem.discount_taken_back.set(discount_taken_back)] if discount_taken_back else []),
                 condition=OrderItem.version == stored.state.version,
             )
             tx.save(_ledger_item(entry, now, "api"), condition=LedgerItem.pk.does_not_exist())
@@ -429,11 +469,42 @@ def _counter_actions(counters: Dict[str, int]) -> list:
     return [getattr(ProfileItem, name).add(value) for name, value in counters.items() if value]
 
 
+def _claim_reasons(claims: Sequence[PromotionClaim]) -> List[Tuple[PromotionClaim, str]]:
+    """The claims' transaction items in order, each with what its failure means."""
+    reasons = []
+    for claim in claims:
+        if claim.per_customer_limit is not None:
+            reasons.append((claim, "this customer has already used it the most times allowed"))
+        if claim.budget is not None:
+            reasons.append((claim, "its total budget is used up"))
+    return reasons
+
+
+def _promotion_claims(tx: TransactWrite, customer_id: str, claims: Sequence[PromotionClaim]) -> None:
+    for claim in claims:
+        code = claim.code.upper()
+        if claim.per_customer_limit is not None:
+            tx.update(
+                PromotionUseItem(customer_pk(customer_id), PROMO_USE_PREFIX + code),
+                actions=[PromotionUseItem.item_type.set(PromotionUseItem),
+                         PromotionUseItem.customer_id.set(customer_id),
+                         PromotionUseItem.code.set(code), PromotionUseItem.uses.add(1)],
+                condition=PromotionUseItem.uses.does_not_exist() | (PromotionUseItem.uses < claim.per_customer_limit),
+            )
+        if claim.budget is not None:
+            tx.update(
+                PromotionBudgetItem(promotion_pk(code), "BUDGET"),
+                actions=[PromotionBudgetItem.item_type.set(PromotionBudgetItem),
+                         PromotionBudgetItem.code.set(code), PromotionBudgetItem.used.add(1)],
+                condition=PromotionBudgetItem.used.does_not_exist() | (PromotionBudgetItem.used < claim.budget),
+            )
+
+
 def _month_updates(tx: TransactWrite, customer_id: str, change: AggregateChange) -> None:
+    """One ADD per month touched. Every month in ``change.months`` gets an item (the caller
+    counts them to locate later items of the transaction)."""
     for month, values in sorted(change.months.items()):
         actions = [getattr(MonthItem, name).add(value) for name, value in values.items() if value]
-        if not actions:
-            continue
         tx.update(
             MonthItem(customer_pk(customer_id), MONTH_PREFIX + month),
             actions=[
@@ -466,6 +537,7 @@ def _order_item(new_order: NewOrder, now: datetime) -> OrderItem:
         recorded_at=now,
         source=new_order.source,
         result=new_order.result,
+        decision=new_order.decision,
     )
     _copy_state(item, state)
     return item

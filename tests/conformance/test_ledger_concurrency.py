@@ -10,9 +10,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from chalicelib.api.parsing import parse_event, parse_order
-from chalicelib.domain.errors import Unprocessable
+from chalicelib.domain.errors import NotFound, Unprocessable
 from chalicelib.services import customers, orders
 from chalicelib.store import models
+from chalicelib.services.rules import forget_cached_rules
 from chalicelib.store.table import create_table
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
@@ -27,6 +28,7 @@ def local_table(dynamodb_local_endpoint):
     yield name
     models.TableItem.delete_table()
     models.configure("loyalty-test", "eu-west-2", None)
+    forget_cached_rules()
 
 
 def submission(order_id, unit=1999, placed_at="2026-11-01T10:00:00Z"):
@@ -103,3 +105,70 @@ def test_concurrent_events_on_different_orders_all_count(local_table):
     stats = customers.customer_summary("c-1", now=NOW)["stats"]
     assert stats["refunds"] == 20
     assert stats["lifetime"]["net_spend"]["amount"] == 20 * 1000 - sum(100 + n for n in range(20))
+
+
+def test_a_parallel_import_gives_the_same_aggregates_as_orders_one_by_one(local_table):
+    import io
+
+    from chalicelib.api.import_rows import read_import_file
+    from chalicelib.services.importer import import_orders
+
+    rows = ["customer_id,order_id,placed_at,currency,total_amount,status,refunded_amount,sku,category"]
+    for n in range(240):
+        status = "cancelled" if n % 13 == 4 else ("refunded" if n % 5 == 0 else "delivered")
+        refunded = str(100 + n) if status == "refunded" else ""
+        rows.append(f"imp-{n % 12},x-{n},20{20 + n % 6}-{1 + n % 12:02d}-1{n % 9}T08:00:00Z,GBP,{2000 + n},"
+                    f"{status},{refunded},S,c")
+    report = import_orders(read_import_file(io.StringIO("\n".join(rows)), "h.csv", NOW), now=NOW, workers=8)
+    assert report.imported == 240 and not report.rejected
+
+    for line in rows[1:]:
+        customer, order_id, placed, _, total, status, refunded, _, _ = line.split(",")
+        api_customer = "api-" + customer
+        orders.record_order(api_customer, submission("a" + order_id, int(total), placed), now=NOW)
+        for event_id, kind, extra in (("d", "delivered", {}), ("r", "refunded", {"amount": int(refunded or 0)}),
+                                      ("c", "cancelled", {})):
+            wanted = {"delivered": status != "cancelled", "refunded": bool(refunded), "cancelled": status == "cancelled"}
+            if wanted[kind]:
+                event, canonical = parse_event({"event_id": event_id, "type": kind, "at": placed, **extra}, NOW)
+                orders.record_event(api_customer, "a" + order_id, event, canonical, now=NOW)
+    for n in range(12):
+        imported = customers.customer_summary(f"imp-{n}", now=NOW)["stats"]
+        by_api = customers.customer_summary(f"api-imp-{n}", now=NOW)["stats"]
+        assert imported == by_api
+
+
+def test_thirty_racing_commits_against_a_budget_of_ten_give_exactly_ten(local_table):
+    from chalicelib.api.parsing import parse_quote
+    from chalicelib.domain.errors import PromotionUnavailable
+    from chalicelib.domain.rules import load_default_rules
+    from chalicelib.services import quotes, rules
+
+    document = load_default_rules().to_document()
+    document["promotions"] = [{"code": "TENONLY", "description": "£5 off, ten orders only", "kind": "amount_off",
+                               "amount": 500, "budget": 10, "stackable": True, "priority": 1}]
+    rules.replace_rules(document)
+    now = datetime.now(timezone.utc)
+    tokens = [quotes.create_quote(parse_quote({
+        "customer_id": f"racer-{n}", "currency": "GBP", "promo_codes": ["TENONLY"],
+        "lines": [{"sku": "SHOE", "category": "running-shoes", "quantity": 1, "unit_amount": 1999}],
+    }), now=now)["quote_token"] for n in range(30)]
+
+    def commit(n):
+        body = {"order_id": f"race-{n}", "placed_at": now.isoformat(), "currency": "GBP", "total_amount": 1499,
+                "lines": [{"sku": "SHOE", "category": "running-shoes", "quantity": 1, "unit_amount": 1999,
+                           "discount_amount": 500}], "quote_token": tokens[n]}
+        try:
+            return orders.record_order(f"racer-{n}", parse_order(body, now), now=now)[0]
+        except PromotionUnavailable:
+            return 409
+
+    statuses = run_parallel([lambda n=n: commit(n) for n in range(30)])
+    assert statuses.count(201) == 10 and statuses.count(409) == 20
+    committed = [n for n, status in enumerate(statuses) if status == 201]
+    assert sum(customers.customer_summary(f"racer-{n}", now=now)["stats"]["lifetime"]["orders"]
+               for n in committed) == 10
+    for n, status in enumerate(statuses):
+        if status == 409:
+            with pytest.raises(NotFound):
+                customers.customer_summary(f"racer-{n}", now=now)

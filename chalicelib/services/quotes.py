@@ -1,0 +1,130 @@
+"""The checkout quote, and turning a quote token into the decision an order records.
+
+A quote reads the customer once (one Query: profile, monthly buckets, promotion uses), uses
+the cached rules, and writes nothing. Limits and budgets are enforced when the order is
+committed, atomically, never at quote time.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import List, Optional
+
+from ..config import settings
+from ..domain.checkout import (
+    QuoteRequest,
+    cart_mismatch,
+    cart_of,
+    charged_differently,
+    decision_differences,
+    decision_from_claims,
+    decision_from_quote,
+    token_claims,
+)
+from ..domain.customer import Customer
+from ..domain.errors import InvalidInput
+from ..domain.history import CustomerHistory
+from ..domain.ledger import OrderSubmission
+from ..domain.pricing import Quote, quote_for_cart
+from ..domain.rules import Rules
+from ..domain.times import iso_utc
+from ..store import repository as store
+from .quote_tokens import read_quote, sign_quote
+from .rules import current_rules
+
+
+def history_of(customer: Optional[Customer]) -> CustomerHistory:
+    """What tiers and promotions know of a customer; an unknown customer is a guest."""
+    if customer is None:
+        return CustomerHistory.guest()
+    stats = customer.stats
+    return CustomerHistory(
+        customer_id=customer.profile.customer_id,
+        lifetime_orders=stats.lifetime_orders,
+        lifetime_net_spend=stats.lifetime_net_spend,
+        first_order_at=stats.first_order_at,
+        last_order_at=stats.last_order_at,
+        months=stats.months,
+        promotion_uses=customer.promotion_uses,
+    )
+
+
+def _price(rules: Rules, request: QuoteRequest, now: datetime) -> Quote:
+    customer = store.load_customer(request.customer_id, rules.base_currency) if request.customer_id else None
+    return quote_for_cart(rules, history_of(customer), request.lines, request.currency, now, request.promo_codes)
+
+
+def create_quote(request: QuoteRequest, *, now: Optional[datetime] = None) -> dict:
+    """Price a cart for a customer (or a guest) and sign the decision into a short-lived token."""
+    now = now or datetime.now(timezone.utc)
+    quote = _price(current_rules(), request, now)
+    quote_id = f"q-{uuid.uuid4().hex}"
+    issued = int(now.timestamp())
+    expires = issued + settings().quote_ttl_seconds
+    token = sign_quote(token_claims(quote, request, quote_id, issued, expires))
+    body = quote.to_json()
+    return {
+        "quote_id": quote_id,
+        "quote_token": token,
+        "expires_at": iso_utc(datetime.fromtimestamp(expires, timezone.utc)),
+        **body,
+        "address_trust": None,
+    }
+
+
+@dataclass(frozen=True)
+class OrderDecision:
+    """What an order's quote token decided, and what the commit must enforce and report."""
+
+    decision: dict
+    promotion_codes: List[str]
+    report: dict
+
+
+def decision_for_order(customer_id: str, submission: OrderSubmission, token: str, now: datetime) -> OrderDecision:
+    """Check a quote token against the order and return the decision to record.
+
+    A valid token's decision is kept as quoted; an expired one is re-evaluated against the
+    rules and history of now, and the differences are reported. A token for another
+    customer, currency or cart is a 400.
+    """
+    claims, expired = read_quote(token, now)
+
+    def refuse(reason: str) -> InvalidInput:
+        return InvalidInput(f"quote_token: {reason}", [{"field": "quote_token", "reason": reason}])
+
+    if claims.get("sub") not in (None, customer_id):
+        raise refuse("was issued for another customer")
+    if claims["cur"] != submission.currency:
+        raise refuse(f"was issued in {claims['cur']}, the order is in {submission.currency}")
+    cart = cart_of(claims)
+    mismatch = cart_mismatch(submission.lines, cart)
+    if mismatch:
+        raise refuse(f"was issued for another cart: {mismatch}")
+    quoted = decision_from_claims(claims)
+    report = {"quote_id": claims["qid"], "expired": expired, "rules_version": quoted["rules_version"]}
+    decision = quoted
+    if expired:
+        request = QuoteRequest(customer_id, submission.currency, cart, tuple(claims.get("codes") or ()))
+        decision = decision_from_quote(_price(current_rules(), request, now), claims["qid"])
+        report.update(re_evaluated=True, rules_version=decision["rules_version"],
+                      differences=decision_differences(quoted, decision))
+    charged = charged_differently(submission.lines, decision)
+    if charged:
+        report["charged_differently"] = charged
+    codes = [d["code"] for d in decision["discounts"] if d["kind"] != "tier"]
+    return OrderDecision({**decision, "expired": expired}, codes, report)
+
+
+def promotion_claims(codes: List[str]) -> List[store.PromotionClaim]:
+    """The limits and budgets the current rules set for the promotions an order used."""
+    rules = current_rules()
+    claims = []
+    for code in codes:
+        promotion = rules.promotion(code)
+        if promotion is None:
+            continue  # retired since the quote: the shopper was promised it, nothing left to count against
+        if promotion.per_customer_limit is not None or promotion.budget is not None:
+            claims.append(store.PromotionClaim(code, promotion.per_customer_limit, promotion.budget))
+    return claims
