@@ -18,7 +18,7 @@ from chalicelib.api.parsing import (
     parse_quote,
     require_id,
 )
-from chalicelib.services import customers, health, orders, quotes, rules
+from chalicelib.services import address_book, customers, health, orders, quotes, rules
 
 app = Chalice(app_name="loyalty-api")
 app.register_middleware(reshape_chalice_errors, "http")
@@ -92,6 +92,14 @@ def get_ledger(customer_id):
 @json_errors
 def post_quote():
     return quotes.create_quote(parse_quote(_body()))
+
+
+@app.route("/v1/admin/customers/{customer_id}/addresses/{address_id}/confirm", methods=["POST"])
+@json_errors
+def confirm_address(customer_id, address_id):
+    customer_id = require_id(customer_id, "customer_id")
+    address_id = require_id(address_id, "address_id")
+    return address_book.confirm_address(customer_id, address_id, _now())
 
 
 @app.route("/v1/admin/rules", methods=["GET"])

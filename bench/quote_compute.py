@@ -60,24 +60,32 @@ def twenty_lines():
     ]
 
 
-def main(iterations: int) -> None:
+CODES = ["runclub10", "TRAIL20", "NOPE"]
+
+
+def measure(iterations: int):
+    """(median, p95) in milliseconds of pricing the 20-line cart for a Gold customer."""
     rules = rules_with_ten_promotions()
     history = gold_customer()
     lines = twenty_lines()
-    codes = ["runclub10", "TRAIL20", "NOPE"]
     for _ in range(200):
-        quote_for_cart(rules, history, lines, "GBP", NOW, codes)
+        quote_for_cart(rules, history, lines, "GBP", NOW, CODES)
     samples = []
     for _ in range(iterations):
         start = time.perf_counter()
-        quote_for_cart(rules, history, lines, "GBP", NOW, codes)
+        quote_for_cart(rules, history, lines, "GBP", NOW, CODES)
         samples.append(time.perf_counter() - start)
     samples.sort()
-    q = quote_for_cart(rules, history, lines, "GBP", NOW, codes)
-    median = statistics.median(samples) * 1e6
-    p95 = samples[int(len(samples) * 0.95) - 1] * 1e6
+    return statistics.median(samples) * 1e3, samples[int(len(samples) * 0.95) - 1] * 1e3
+
+
+def main(iterations: int) -> None:
+    rules = rules_with_ten_promotions()
+    lines = twenty_lines()
+    median, p95 = measure(iterations)
+    q = quote_for_cart(rules, gold_customer(), lines, "GBP", NOW, CODES)
     print(f"quote compute: {len(lines)} lines, {len(rules.promotions)} promotions, {iterations} iterations")
-    print(f"  median {median:.0f} us   p95 {p95:.0f} us   (target: under 1000 us)")
+    print(f"  median {median * 1000:.0f} us   p95 {p95 * 1000:.0f} us   (target: under 1000 us)")
     print(f"  applied {[d.code for d in q.discounts]}; not applied {[n.code for n in q.not_applied]}")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from datetime import datetime
 from typing import IO, Iterable, Iterator, List, Optional, Tuple, Union
 
@@ -116,7 +117,7 @@ def _parse_row(line: int, raw: object, now: datetime) -> ImportRow:
 
 def _integer(value: object, field: str, problems: Problems) -> Optional[int]:
     """CSV cells are text: "12999" is accepted, "129.99" is not (amounts are minor units)."""
-    if isinstance(value, str) and value.lstrip("-").isdigit():
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,15}", value):
         value = int(value)
     return check_int(value, field, problems, money=True)
 

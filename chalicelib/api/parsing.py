@@ -22,6 +22,8 @@ MAX_LINES = 500
 MAX_QUANTITY = 100_000
 MAX_AMOUNT = 10**13  # minor units; far above any real order, far below float trouble
 MAX_FUTURE = timedelta(days=1)
+MAX_TOKEN_CHARS = 160_000  # a quote token carries its cart: 500 lines fit
+MAX_STORED_LINES_BYTES = 300_000  # an order's lines as stored must leave room in a 400 KB item
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+\-]{0,127}$")
 COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,63}$")
@@ -52,6 +54,8 @@ def parse_json_body(raw: Optional[bytes]) -> Dict[str, Any]:
         raise InvalidInput("the body is empty; send a JSON object", [{"field": "body", "reason": "empty"}])
     try:
         body = json.loads(raw, parse_constant=_reject_constant)
+    except RecursionError:
+        raise InvalidInput("the body is nested too deeply", [{"field": "body", "reason": "nested too deeply"}])
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidInput(f"the body is not valid JSON: {error}", [{"field": "body", "reason": "malformed JSON"}])
     if not isinstance(body, dict):
@@ -141,7 +145,11 @@ def check_time(value: Any, field: str, problems: Problems, *, now: Optional[date
     if moment.tzinfo is None or moment.utcoffset() is None:
         problems.add(field, "must include a time zone offset (Z or +01:00); naive times are ambiguous")
         return None
-    moment = moment.astimezone(timezone.utc)
+    try:
+        moment = moment.astimezone(timezone.utc)
+    except OverflowError:
+        problems.add(field, "is out of range")
+        return None
     if moment.year < 1990:
         problems.add(field, "must be after 1990")
         return None
@@ -197,7 +205,8 @@ def check_address(value: Any, field: str, problems: Problems) -> Optional[Dict[s
 
 
 
-ORDER_FIELDS = ("order_id", "placed_at", "currency", "lines", "total_amount", "shipping_address", "quote_token")
+ORDER_FIELDS = ("order_id", "placed_at", "currency", "lines", "total_amount", "shipping_address", "quote_token",
+                "payment")
 LINE_FIELDS = ("sku", "category", "quantity", "unit_amount", "discount_amount")
 
 
@@ -215,8 +224,9 @@ def parse_order(body: Dict[str, Any], now: datetime) -> OrderSubmission:
     total = check_int(body.get("total_amount"), "total_amount", problems, money=True)
     address = check_address(body.get("shipping_address"), "shipping_address", problems)
     token = body.get("quote_token")
-    if token is not None and (not isinstance(token, str) or not token or len(token) > 16_384):
+    if token is not None and (not isinstance(token, str) or not token or len(token) > MAX_TOKEN_CHARS):
         problems.add("quote_token", "must be the quote_token string a quote returned")
+    payment = _check_payment(body.get("payment"), problems)
     problems.raise_if_any()
     canonical = {
         "order_id": order_id,
@@ -226,13 +236,19 @@ def parse_order(body: Dict[str, Any], now: datetime) -> OrderSubmission:
         "total_amount": total,
         "shipping_address": address,
         "quote_token": token,
+        "payment": payment,
     }
+    stored_size = len(json.dumps(canonical["lines"]))  # as stored: non-ASCII escaped, up to 6 bytes a character
+    if stored_size > MAX_STORED_LINES_BYTES:
+        raise PayloadTooLarge(f"lines: {stored_size} bytes once stored; the limit is {MAX_STORED_LINES_BYTES} "
+                              "(shorten SKUs and categories, or split the order)",
+                              [{"field": "lines", "reason": "too large to store"}])
     mismatch = total_mismatch(lines, total)  # type: ignore[arg-type]
     if mismatch:
         problems.add("total_amount", mismatch)
         problems.raise_if_any()
     return OrderSubmission(order_id, placed_at, currency, tuple(lines), total, address, canonical,  # type: ignore[arg-type]
-                           quote_token=token)
+                           quote_token=token, payment_confirmed_address=(payment or {}).get("confirmed_address"))
 
 
 def _parse_line(raw: Any, field: str, problems: Problems) -> Optional[OrderLine]:
@@ -336,7 +352,7 @@ def parse_limit(value: Optional[str], *, default: int, maximum: int) -> int:
     """A page size from the query string; larger values are capped, nonsense is a 400."""
     if value is None:
         return default
-    if not value.isdigit() or int(value) < 1:
+    if not re.fullmatch(r"[0-9]{1,6}", value) or int(value) < 1:
         raise InvalidInput("limit must be a positive integer", [{"field": "limit", "reason": "not a positive integer"}])
     return min(int(value), maximum)
 
@@ -344,6 +360,20 @@ def parse_limit(value: Optional[str], *, default: int, maximum: int) -> int:
 QUOTE_FIELDS = ("customer_id", "currency", "lines", "shipping_address", "payment", "promo_codes")
 QUOTE_LINE_FIELDS = ("sku", "category", "quantity", "unit_amount", "on_sale")
 MAX_PROMO_CODES = 10
+
+
+def _check_payment(value: Any, problems: Problems) -> Optional[Dict[str, Any]]:
+    """``{"method", "confirmed_address"}``: how the order is paid and the address the payment
+    provider confirmed for it (e.g. PayPal's confirmed address)."""
+    if value is None:
+        return None
+    payment = check_object(value, "payment", problems)
+    if payment is None:
+        return None
+    check_unknown(payment, ("method", "confirmed_address"), problems, prefix="payment.")
+    method = check_text(payment.get("method"), "payment.method", problems, max_length=64, required=False)
+    confirmed = check_address(payment.get("confirmed_address"), "payment.confirmed_address", problems)
+    return {"method": method, "confirmed_address": confirmed}
 
 
 def parse_quote(body: Dict[str, Any]) -> QuoteRequest:
@@ -378,13 +408,6 @@ def parse_quote(body: Dict[str, Any]) -> QuoteRequest:
         if text:
             codes.append(text)
     address = check_address(body.get("shipping_address"), "shipping_address", problems)
-    payment = None
-    if body.get("payment") is not None:
-        payment = check_object(body["payment"], "payment", problems)
-        if payment is not None:
-            check_unknown(payment, ("method", "confirmed_address"), problems, prefix="payment.")
-            method = check_text(payment.get("method"), "payment.method", problems, max_length=64, required=False)
-            confirmed = check_address(payment.get("confirmed_address"), "payment.confirmed_address", problems)
-            payment = {"method": method, "confirmed_address": confirmed}
+    payment = _check_payment(body.get("payment"), problems)
     problems.raise_if_any()
     return QuoteRequest(customer_id, currency, tuple(lines), tuple(codes), address, payment)  # type: ignore[arg-type]

@@ -51,11 +51,26 @@ class CustomerProfile:
 
 
 @dataclass(frozen=True)
+class AddressRecord:
+    """An address book entry as stored: ``normalised`` is the address module's ``to_dict`` form."""
+
+    address_id: str
+    normalised: Mapping[str, object]
+    address: Mapping[str, object]
+    first_used_at: datetime
+    orders_shipped: int = 0
+    deliveries_confirmed: int = 0
+    last_delivery_at: Optional[datetime] = None
+    confirmed_by: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class Customer:
     profile: CustomerProfile
     stats: CustomerStats
     base_currency: str
     promotion_uses: Mapping[str, int] = field(default_factory=dict)  # code -> committed orders that used it
+    addresses: Tuple[AddressRecord, ...] = ()
 
 
 def month_keys_back(now: datetime, months: int) -> Tuple[str, ...]:

@@ -75,6 +75,7 @@ class OrderSubmission:
     shipping_address: Optional[dict]
     canonical: dict  # the normalised body, hashed to tell a replay from a different request
     quote_token: Optional[str] = None
+    payment_confirmed_address: Optional[dict] = None
 
 
 @dataclass(frozen=True)

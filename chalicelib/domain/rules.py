@@ -41,6 +41,7 @@ from .errors import InvalidInput
 from .money import convert, is_currency
 
 DEFAULT_RULES_PATH = Path(__file__).resolve().parent.parent / "rules" / "default.json"
+_PLAIN_DECIMAL = re.compile(r"[0-9]{1,7}(\.[0-9]{1,12})?")
 DEFAULT_WINDOW_MONTHS = 12
 MAX_WINDOW_MONTHS = 120
 MAX_GRACE_DAYS = 730
@@ -686,15 +687,13 @@ class _Checker:
         return int(number)
 
     def rate(self, value: Any, path: str) -> Optional[str]:
-        reason = 'must be a positive decimal string, e.g. "0.79" (strings keep rates exact)'
-        if not isinstance(value, str):
+        reason = ('must be a positive plain decimal string between 0.000001 and 1000000, e.g. "0.79" '
+                  '(strings keep rates exact)')
+        if not isinstance(value, str) or not _PLAIN_DECIMAL.fullmatch(value):
             self.fail(path, reason)
             return None
-        try:
-            number = Decimal(value)
-        except InvalidOperation:
-            number = Decimal("NaN")
-        if not number.is_finite() or number <= 0:
+        number = Decimal(value)
+        if not Decimal("0.000001") <= number <= 1_000_000:
             self.fail(path, reason)
             return None
         return value
@@ -703,7 +702,7 @@ class _Checker:
         if isinstance(value, str) and value:
             try:
                 return ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as "America"
                 pass
         self.fail(path, 'must be an IANA time zone name, e.g. "America/Los_Angeles"')
         return None

@@ -334,3 +334,11 @@ def _day(moment: datetime) -> str:
     utc = moment.astimezone(timezone.utc)
     return f"{utc.day} {utc:%B %Y}"
 
+
+def months_needed(tiers: Sequence[Tier]) -> int:
+    """How many calendar months back (the current one included) tier evaluation can look:
+    the longest rolling window plus the longest grace period, rounded up to whole months."""
+    windows = [rule.window_months for tier in tiers for rule in tier.qualify if rule.window_months]
+    grace = max((tier.grace_days for tier in tiers), default=0)
+    return max(windows, default=1) + -(-grace // 28) + 1
+

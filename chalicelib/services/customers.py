@@ -34,7 +34,8 @@ def with_lookup_hashes(fields: Dict[str, Any]) -> Dict[str, Any]:
 def customer_summary(customer_id: str, *, now: Optional[datetime] = None) -> dict:
     """Profile, lifetime and rolling-12-month stats, first and last order; 404 if unknown."""
     now = now or datetime.now(timezone.utc)
-    customer = store.load_customer(customer_id, settings().base_currency)
+    customer = store.load_customer(customer_id, settings().base_currency,
+                                   since_month=month_keys_back(now, 12)[-1])
     if customer is None:
         raise NotFound(f"no customer {customer_id}")
     return summary_json(customer, now)

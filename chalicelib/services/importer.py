@@ -146,7 +146,7 @@ def _write(rows: List[_Row], now: datetime, report: ImportReport, progress: Call
         futures = [pool.submit(_write_customer, customer_id, customer_rows, observed.get(customer_id), now)
                    for customer_id, customer_rows in by_customer.items()]
         for future in as_completed(futures):
-            outcome = future.result()
+            outcome = future.result()  # a bug raises here; a busy table is reported per row below
             report.imported += outcome.imported
             report.already_present += outcome.already_present
             report.rejected.extend(outcome.rejected)
@@ -160,27 +160,37 @@ def _write_customer(customer_id: str, rows: List[_Row], observed: Optional[Custo
     for row in rows:
         profile.update(row.profile)
     for chunk in _chunks(rows):
-        observed = _commit_chunk(customer_id, chunk, now, outcome, observed, with_lookup_hashes(profile))
+        try:
+            observed = _commit_chunk(customer_id, chunk, now, outcome, observed, with_lookup_hashes(profile))
+        except LoyaltyError as error:  # e.g. DynamoDB stayed busy past the retry budget
+            outcome.rejected.extend({"line": row.line, "reason": f"not written: {error.message}"} for row in chunk)
         profile = {}
     return outcome
 
 
 def _chunks(rows: List[_Row]) -> Iterator[List[_Row]]:
-    """Groups of rows whose items fit one transaction (orders + entries + profile + months)."""
+    """Groups of rows whose items fit one transaction: per order its item and ledger entries,
+    plus one profile update and one update per month and per address the group touches."""
     chunk: List[_Row] = []
     items = 1  # the profile update
-    months: set = set()
+    shared: set = set()  # months and addresses already counted in this chunk
+
+    def shared_keys(row: _Row) -> set:
+        keys = {("month", delta.month) for delta in row.new_order.deltas}
+        if row.new_order.address_use is not None:
+            keys.add(("address", row.new_order.address_use.address_id))
+        return keys
+
     for row in rows:
-        new_months = {delta.month for delta in row.new_order.deltas} - months
-        cost = 1 + len(row.new_order.entries) + len(new_months)
+        keys = shared_keys(row)
+        cost = 1 + len(row.new_order.entries) + len(keys - shared)
         if chunk and items + cost > MAX_ITEMS_PER_TRANSACTION:
             yield chunk
-            chunk, items, months = [], 1, set()
-            new_months = {delta.month for delta in row.new_order.deltas}
-            cost = 1 + len(row.new_order.entries) + len(new_months)
+            chunk, items, shared = [], 1, set()
+            cost = 1 + len(row.new_order.entries) + len(keys)
         chunk.append(row)
         items += cost
-        months |= new_months
+        shared |= keys
     if chunk:
         yield chunk
 

@@ -7,6 +7,7 @@ re-reads and tries again instead of failing the checkout.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Dict, Optional, Tuple
@@ -14,7 +15,7 @@ from typing import Dict, Optional, Tuple
 from ..config import settings
 from ..domain.checkout import quoted_lines
 from ..domain.discount_clawback import discount_share_of_refund, discount_share_of_return
-from ..domain.errors import Conflict, NotFound, PromotionUnavailable
+from ..domain.errors import Conflict, LoyaltyError, NotFound, PromotionUnavailable
 from ..domain.ledger import (
     LedgerEntry,
     Order,
@@ -29,7 +30,7 @@ from ..domain.times import iso_utc
 from ..domain.money import format_money
 from ..store import repository as store
 from ..store.retry import with_retries
-from . import quotes
+from . import address_book, quotes
 from .exchange import to_base
 from .rules import current_rules
 
@@ -37,9 +38,18 @@ from .rules import current_rules
 def record_order(customer_id: str, request: OrderSubmission, *, now: Optional[datetime] = None) -> Tuple[int, dict]:
     """Record a placed order. Returns (201, result) the first time, (200, same result) on a replay."""
     now = now or datetime.now(timezone.utc)
-    decided = quotes.decision_for_order(customer_id, request, request.quote_token, now) if request.quote_token else None
-    new_order = build_new_order(customer_id, request, source="api", decided=decided)
-    claims = quotes.promotion_claims(decided.promotion_codes) if decided else []
+    try:
+        decided = quotes.decision_for_order(customer_id, request, request.quote_token, now) if request.quote_token else None
+        claims = quotes.promotion_claims(decided.promotion_codes) if decided else []
+        if decided and claims:
+            decided = replace(decided, decision={**decided.decision, "claimed": [claim.__dict__ for claim in claims]})
+        new_order = build_new_order(customer_id, request, source="api", decided=decided)
+    except LoyaltyError:
+        # An exact replay is answered as before even if its token or exchange rate no longer checks out.
+        existing = store.get_order(request.order_id)
+        if existing is not None and existing.request_hash == submission_hash(customer_id, request, ()):
+            return 200, replayed_result(existing)
+        raise
     base = new_order.state.order.base_currency
 
     def attempt() -> None:
@@ -102,7 +112,7 @@ def build_new_order(customer_id: str, request: OrderSubmission, *, source: str,
         state = outcome.state
         entries.append(event_entry(order, event, outcome.amount, outcome.base_amount, outcome.description))
         deltas.append(outcome.delta)
-    request_hash = fingerprint({"customer_id": customer_id, **request.canonical})
+    request_hash = submission_hash(customer_id, request, events)
     result = order_result(order, placed)
     if decided:
         result["quote"] = decided.report
@@ -115,7 +125,23 @@ def build_new_order(customer_id: str, request: OrderSubmission, *, source: str,
         deltas=deltas,
         source=source,
         decision=decided.decision if decided else None,
+        address_use=address_book.address_use(order, state, request.payment_confirmed_address),
     )
+
+
+def submission_hash(customer_id: str, request: OrderSubmission, events: Tuple[OrderEvent, ...]) -> str:
+    """Tells a replay from a different request. An imported row's later life (refunds,
+    cancellation) is part of it, so a re-import with changed data is not mistaken for a replay."""
+    body = {"customer_id": customer_id, **request.canonical}
+    if events:
+        body["events"] = [[e.event_id, e.type, e.at.isoformat(), e.amount] for e in events]
+    return fingerprint(body)
+
+
+def replayed_result(existing: store.StoredOrder) -> dict:
+    """The answer first given for an order (its lines are kept once, on the order itself)."""
+    lines = [line.__dict__ | {"net_amount": line.net_amount} for line in existing.state.order.lines]
+    return {**existing.result, "lines": lines}
 
 
 def replayed_order(customer_id: str, order_id: str, request_hash: str) -> dict:
@@ -128,7 +154,7 @@ def replayed_order(customer_id: str, order_id: str, request_hash: str) -> dict:
             + ("" if existing.state.order.customer_id == customer_id else " for another customer"),
             [{"field": "order_id", "reason": "already used with a different body"}],
         )
-    return existing.result
+    return replayed_result(existing)
 
 
 def order_result(order: Order, placed: LedgerEntry) -> dict:
@@ -199,9 +225,13 @@ def record_event(customer_id: str, order_id: str, event: OrderEvent, canonical: 
         span = None
         if event.type == "cancelled":
             span = _span_without(customer_id, order)
+        first_delivery = event.type == "delivered" and stored.state.delivered_at is None
+        delivered_to = address_book.delivery_use(order, event.at) if first_delivery else None
         try:
+            released = (stored.decision or {}).get("claimed", []) if event.type == "cancelled" else []
             store.commit_event(stored, outcome.state, event.event_id, event.type, request_hash, result,
-                               entry, outcome.delta, now, span, discount_taken_back=taken)
+                               entry, outcome.delta, now, span, discount_taken_back=taken,
+                               address_use=delivered_to, released_claims=released)
         except store.EventAlreadyExists:
             return 200, earlier_answer() or {}
         return 201, result
@@ -222,7 +252,7 @@ def discount_taken_back(stored: store.StoredOrder, event: OrderEvent, amount: in
     state = stored.state
     try:
         if event.type == "returned" and event.lines:
-            units = {line.sku: line.quantity for line in event.lines}
+            units = dict(Counter(line.sku for line in event.lines for _ in range(line.quantity)))
             share = discount_share_of_return(lines, units, state.returned_units, before)
         else:
             share = discount_share_of_refund(lines, amount, state.reversed, before)
@@ -235,10 +265,16 @@ def discount_taken_back(stored: store.StoredOrder, event: OrderEvent, amount: in
 
 
 def _span_without(customer_id: str, order: Order):
-    """(first, last, version) after removing ``order``, or None when it is neither end."""
+    """(first, last, profile version) once ``order`` no longer counts.
+
+    The commit is conditioned on that version, so a cancellation racing another change of
+    the profile is retried on fresh reads instead of leaving a stale first or last order.
+    """
     stats = store.load_profile_stats(customer_id)
-    if stats is None or order.placed_at not in (stats.first_order_at, stats.last_order_at):
+    if stats is None:
         return None
+    if order.placed_at not in (stats.first_order_at, stats.last_order_at):
+        return stats.first_order_at, stats.last_order_at, stats.version
     first, last = store.remaining_order_span(customer_id, order.order_id)
     return first, last, stats.version
 

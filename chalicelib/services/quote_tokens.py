@@ -13,6 +13,8 @@ from typing import Tuple
 from ..config import settings
 from ..domain.errors import InvalidInput, ServiceUnavailable
 
+MAX_TOKEN_CHARS = 160_000
+
 ALGORITHM = "HS256"
 ISSUER = "loyalty-api/quotes"
 REQUIRED_CLAIMS = ("qid", "cur", "rv", "lines", "disc", "tot", "iat", "exp")
@@ -39,7 +41,7 @@ def read_quote(token: object, now: datetime) -> Tuple[dict, bool]:
     def refuse(reason: str) -> InvalidInput:
         return InvalidInput(f"quote_token: {reason}", [{"field": "quote_token", "reason": reason}])
 
-    if not isinstance(token, str) or not token or len(token) > 16_384:
+    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_CHARS:
         raise refuse("must be the quote_token string a quote returned")
     try:
         claims = jwt.decode(token, _key(), algorithms=[ALGORITHM], issuer=ISSUER,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from ..config import settings
 from ..domain.checkout import (
@@ -22,14 +22,16 @@ from ..domain.checkout import (
     decision_from_quote,
     token_claims,
 )
-from ..domain.customer import Customer
+from ..domain.customer import Customer, month_keys_back
 from ..domain.errors import InvalidInput
 from ..domain.history import CustomerHistory
 from ..domain.ledger import OrderSubmission
 from ..domain.pricing import Quote, quote_for_cart
 from ..domain.rules import Rules
+from ..domain.tiers import months_needed
 from ..domain.times import iso_utc
 from ..store import repository as store
+from . import address_book
 from .quote_tokens import read_quote, sign_quote
 from .rules import current_rules
 
@@ -50,26 +52,43 @@ def history_of(customer: Optional[Customer]) -> CustomerHistory:
     )
 
 
-def _price(rules: Rules, request: QuoteRequest, now: datetime) -> Quote:
-    customer = store.load_customer(request.customer_id, rules.base_currency) if request.customer_id else None
-    return quote_for_cart(rules, history_of(customer), request.lines, request.currency, now, request.promo_codes)
+def _price(rules: Rules, request: QuoteRequest, now: datetime) -> Tuple[Quote, Optional[Customer]]:
+    customer = None
+    if request.customer_id:
+        since = month_keys_back(now, months_needed(rules.tiers))[-1]
+        customer = store.load_customer(request.customer_id, rules.base_currency, since_month=since)
+    quote = quote_for_cart(rules, history_of(customer), request.lines, request.currency, now, request.promo_codes)
+    return quote, customer
 
 
 def create_quote(request: QuoteRequest, *, now: Optional[datetime] = None) -> dict:
-    """Price a cart for a customer (or a guest) and sign the decision into a short-lived token."""
+    """Price a cart for a customer (or a guest) and sign the decision into a short-lived token.
+
+    With a shipping address, the answer carries ``address_trust``; a verify or review decision
+    is recorded for support (the one write a quote may make), a ship costs nothing.
+    """
     now = now or datetime.now(timezone.utc)
-    quote = _price(current_rules(), request, now)
+    rules = current_rules()
+    quote, customer = _price(rules, request, now)
     quote_id = f"q-{uuid.uuid4().hex}"
     issued = int(now.timestamp())
     expires = issued + settings().quote_ttl_seconds
     token = sign_quote(token_claims(quote, request, quote_id, issued, expires))
-    body = quote.to_json()
+    trust = None
+    if request.shipping_address:
+        trust = address_book.judge_address(customer, request.shipping_address, request.payment,
+                                           quote.totals.total, quote.currency, rules, now)
+        if trust["decision"] != "ship":
+            store.save_decision(customer.profile.customer_id if customer else None, quote_id, now,
+                                trust["decision"], trust["score"],
+                                {"address_trust": trust, "shipping_address": request.shipping_address,
+                                 "total": {"amount": quote.totals.total, "currency": quote.currency}})
     return {
         "quote_id": quote_id,
         "quote_token": token,
         "expires_at": iso_utc(datetime.fromtimestamp(expires, timezone.utc)),
-        **body,
-        "address_trust": None,
+        **quote.to_json(),
+        "address_trust": trust,
     }
 
 
@@ -107,7 +126,7 @@ def decision_for_order(customer_id: str, submission: OrderSubmission, token: str
     decision = quoted
     if expired:
         request = QuoteRequest(customer_id, submission.currency, cart, tuple(claims.get("codes") or ()))
-        decision = decision_from_quote(_price(current_rules(), request, now), claims["qid"])
+        decision = decision_from_quote(_price(current_rules(), request, now)[0], claims["qid"])
         report.update(re_evaluated=True, rules_version=decision["rules_version"],
                       differences=decision_differences(quoted, decision))
     charged = charged_differently(submission.lines, decision)

@@ -16,6 +16,7 @@ from ..domain.errors import Conflict
 from ..domain.rules import Rules, RulesInvalid, load_default_rules, parse_rules
 from ..store import rules_store
 from ..store.retry import RetryableConflict, with_retries
+from . import address_book
 
 _lock = threading.Lock()
 _cached: Dict[str, Any] = {"rules": None, "loaded_at": float("-inf")}
@@ -52,8 +53,12 @@ def replace_rules(document: Dict[str, Any], *, created_by: Optional[str] = None,
     """
     now = now or datetime.now(timezone.utc)
     edited_from = document.get("version")
+    if edited_from is not None and (isinstance(edited_from, bool) or not isinstance(edited_from, int)
+                                    or edited_from < 0):
+        raise RulesInvalid([{"field": "version", "reason": "must be the whole version number you read, or absent"}])
     body = {key: value for key, value in document.items() if key != "version"}
     rules = parse_rules(body)
+    address_book.check_trust_rules(body)
     base = settings().base_currency
     if rules.base_currency != base:
         raise RulesInvalid([{"field": "base_currency",

@@ -17,7 +17,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from ..domain.customer import Customer, CustomerProfile, CustomerStats, MonthTotals
+from ..domain.customer import AddressRecord, Customer, CustomerProfile, CustomerStats, MonthTotals
 from ..domain.times import iso_utc
 from ..domain.ledger import LedgerEntry, Order, OrderLine, OrderState, StatsDelta
 from .models import (
@@ -26,6 +26,8 @@ from .models import (
     ORDER_SK,
     PROFILE_SK,
     PROMO_USE_PREFIX,
+    AddressItem,
+    DecisionItem,
     LedgerItem,
     MonthItem,
     OrderEventItem,
@@ -34,7 +36,9 @@ from .models import (
     PromotionBudgetItem,
     PromotionUseItem,
     TableItem,
+    address_sk,
     customer_pk,
+    key_range,
     order_pk,
     promotion_pk,
 )
@@ -90,6 +94,27 @@ class StoredEvent:
     result: dict
 
 
+@dataclass(frozen=True)
+class AddressUse:
+    """What one write does to an address book entry: orders shipped and deliveries to add."""
+
+    address_id: str
+    normalised: dict
+    address: dict
+    first_used_at: datetime
+    orders: int = 0
+    deliveries: int = 0
+    last_delivery_at: Optional[datetime] = None
+    payment_confirmed: bool = False
+
+    def merged(self, other: "AddressUse") -> "AddressUse":
+        deliveries = [t for t in (self.last_delivery_at, other.last_delivery_at) if t]
+        return AddressUse(self.address_id, self.normalised, self.address,
+                          min(self.first_used_at, other.first_used_at), self.orders + other.orders,
+                          self.deliveries + other.deliveries, max(deliveries) if deliveries else None,
+                          self.payment_confirmed or other.payment_confirmed)
+
+
 @dataclass
 class NewOrder:
     """An order to record, possibly with events already applied (an imported order)."""
@@ -101,6 +126,7 @@ class NewOrder:
     deltas: List[StatsDelta]
     source: str = "api"
     decision: Optional[dict] = None
+    address_use: Optional[AddressUse] = None
 
 
 @dataclass
@@ -136,22 +162,32 @@ def ledger_sort_key(entry: LedgerEntry) -> str:
 # ---------------------------------------------------------------- reads
 
 
-def load_customer(customer_id: str, base_currency: str) -> Optional[Customer]:
-    """The profile and its monthly buckets, in one Query on the customer's partition."""
+def load_customer(customer_id: str, base_currency: str, since_month: Optional[str] = None) -> Optional[Customer]:
+    """The profile, monthly buckets, promotion uses and address book, in one Query.
+
+    ``since_month`` ("2025-08") leaves older monthly buckets out of the answer, so a quote
+    for a customer with twenty years of history carries no more data than the rules can use.
+    """
+    condition = (MonthItem.month.does_not_exist() | (MonthItem.month >= since_month)) if since_month else None
     profile = None
     months: Dict[str, MonthTotals] = {}
     uses: Dict[str, int] = {}
-    for item in TableItem.query(customer_pk(customer_id), TableItem.sk.startswith(PROFILE_SK)):
+    addresses: List[AddressRecord] = []
+    for item in TableItem.query(customer_pk(customer_id), key_range(PROFILE_SK), filter_condition=condition):
         if isinstance(item, ProfileItem):
             profile = item
         elif isinstance(item, MonthItem):
             months[item.month] = MonthTotals(orders=int(item.orders), net_spend=int(item.net_spend))
         elif isinstance(item, PromotionUseItem):
             uses[item.code] = int(item.uses)
+        elif isinstance(item, AddressItem):
+            addresses.append(AddressRecord(
+                item.address_id, item.normalised, item.address, item.first_used_at, int(item.orders_shipped),
+                int(item.deliveries_confirmed), item.last_delivery_at, item.confirmed_by))
     if profile is None:
         return None
     customer = _customer_from(profile, months, base_currency)
-    return Customer(customer.profile, customer.stats, customer.base_currency, uses)
+    return Customer(customer.profile, customer.stats, customer.base_currency, uses, tuple(addresses))
 
 
 def _customer_from(item: ProfileItem, months: Dict[str, MonthTotals], base_currency: str) -> Customer:
@@ -232,7 +268,7 @@ def ledger_page(customer_id: str, limit: int, after_sort_key: Optional[str]) -> 
         kwargs["last_evaluated_key"] = {"pk": {"S": customer_pk(customer_id)}, "sk": {"S": after_sort_key}}
     query = LedgerItem.query(
         customer_pk(customer_id),
-        LedgerItem.sk.startswith(LEDGER_PREFIX),
+        key_range(LEDGER_PREFIX),
         scan_index_forward=False,
         limit=limit,
         page_size=limit,
@@ -253,8 +289,9 @@ def remaining_order_span(customer_id: str, without_order_id: str) -> Tuple[Optio
     cancelled = {without_order_id}
     query = LedgerItem.query(
         customer_pk(customer_id),
-        LedgerItem.sk.startswith(LEDGER_PREFIX),
+        key_range(LEDGER_PREFIX),
         attributes_to_get=["entry_type", "order_id", "at", "item_type"],
+        consistent_read=True,
     )
     for item in query:
         if item.entry_type == LEDGER_ENTRY_TYPES_PLACED:
@@ -340,6 +377,7 @@ def commit_orders(
         entries.extend((entry, new_order.source) for entry in new_order.entries)
     placed_times = [o.state.order.placed_at for o in orders if o.state.status != "cancelled"]
     with_span = _span_update(observed, placed_times)
+    addresses = merged_address_uses(o.address_use for o in orders)
     try:
         with _transaction() as tx:
             for new_order in orders:
@@ -357,6 +395,8 @@ def commit_orders(
                 condition=profile_condition,
             )
             _month_updates(tx, customer_id, change)
+            for use in addresses:
+                _address_update(tx, customer_id, use)
             _promotion_claims(tx, customer_id, promotion_claims)
     except TransactWriteError as error:
         codes = cancellation_codes(error)
@@ -366,7 +406,7 @@ def commit_orders(
         profile_index = len(orders) + len(entries)
         if len(codes) > profile_index and codes[profile_index] == "ConditionalCheckFailed":
             raise RetryableConflict("profile changed since it was read") from error
-        claims_start = profile_index + 1 + len(change.months)
+        claims_start = profile_index + 1 + len(change.months) + len(addresses)
         for (claim, reason), code in zip(_claim_reasons(promotion_claims), codes[claims_start:]):
             if code == "ConditionalCheckFailed":
                 raise PromotionUnavailable(claim.code, reason) from error
@@ -385,6 +425,8 @@ def commit_event(
     now: datetime,
     span: Optional[Tuple[Optional[datetime], Optional[datetime], int]] = None,
     discount_taken_back: Optional[Dict[str, int]] = None,
+    address_use: Optional[AddressUse] = None,
+    released_claims: Sequence[dict] = (),
 ) -> None:
     """Record one event: its idempotency item, the order's new state (only if the order is
     unchanged since read), the ledger entry and the aggregate change, atomically.
@@ -430,6 +472,9 @@ def commit_event(
             tx.update(ProfileItem(customer_pk(order.customer_id), PROFILE_SK), actions=profile_actions,
                       condition=profile_condition)
             _month_updates(tx, order.customer_id, change)
+            if address_use is not None:
+                _address_update(tx, order.customer_id, address_use)
+            _release_claims(tx, order.customer_id, released_claims)
     except TransactWriteError as error:
         codes = cancellation_codes(error)
         if codes and codes[0] == "ConditionalCheckFailed":
@@ -469,6 +514,62 @@ def _counter_actions(counters: Dict[str, int]) -> list:
     return [getattr(ProfileItem, name).add(value) for name, value in counters.items() if value]
 
 
+def merged_address_uses(uses) -> List[AddressUse]:
+    """One update per address touched, however many orders of the batch went there."""
+    merged: Dict[str, AddressUse] = {}
+    for use in uses:
+        if use is not None:
+            merged[use.address_id] = merged[use.address_id].merged(use) if use.address_id in merged else use
+    return list(merged.values())
+
+
+def _address_update(tx: TransactWrite, customer_id: str, use: AddressUse) -> None:
+    actions = [
+        AddressItem.item_type.set(AddressItem),
+        AddressItem.customer_id.set(customer_id),
+        AddressItem.address_id.set(use.address_id),
+        AddressItem.normalised.set(AddressItem.normalised | use.normalised),
+        AddressItem.address.set(AddressItem.address | use.address),
+        AddressItem.first_used_at.set(AddressItem.first_used_at | use.first_used_at),
+    ]
+    if use.orders:
+        actions.append(AddressItem.orders_shipped.add(use.orders))
+    if use.deliveries:
+        actions.append(AddressItem.deliveries_confirmed.add(use.deliveries))
+    if use.last_delivery_at:
+        actions.append(AddressItem.last_delivery_at.set(use.last_delivery_at))
+    if use.payment_confirmed:  # an operator's confirmation is the stronger one and is kept
+        actions.append(AddressItem.confirmed_by.set(AddressItem.confirmed_by | "payment_provider"))
+    tx.update(AddressItem(customer_pk(customer_id), address_sk(use.address_id)), actions=actions)
+
+
+def confirm_address(customer_id: str, address_id: str, confirmed_by: str, now: datetime) -> bool:
+    """Mark an address book entry confirmed; False when the customer has no such address."""
+    from pynamodb.exceptions import UpdateError
+
+    try:
+        AddressItem(customer_pk(customer_id), address_sk(address_id)).update(
+            actions=[AddressItem.confirmed_by.set(confirmed_by), AddressItem.confirmed_at.set(now)],
+            condition=AddressItem.pk.exists(),
+        )
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def save_decision(customer_id: Optional[str], quote_id: str, decided_at: datetime, decision: str, score: int,
+                  details: dict, keep_days: int = 400) -> None:
+    """Record a quote's verify/review decision (the only write a quote makes)."""
+    stamp = decided_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    pk, sk = ((customer_pk(customer_id), f"DECISION#{stamp}#{quote_id}") if customer_id
+              else (f"QUOTE#{quote_id}", "DECISION"))
+    DecisionItem(pk, sk, customer_id=customer_id, quote_id=quote_id, decided_at=decided_at, decision=decision,
+                 score=score, details=details,
+                 expires_at=int(decided_at.timestamp()) + keep_days * 86400).save()
+
+
 def _claim_reasons(claims: Sequence[PromotionClaim]) -> List[Tuple[PromotionClaim, str]]:
     """The claims' transaction items in order, each with what its failure means."""
     reasons = []
@@ -498,6 +599,17 @@ def _promotion_claims(tx: TransactWrite, customer_id: str, claims: Sequence[Prom
                          PromotionBudgetItem.code.set(code), PromotionBudgetItem.used.add(1)],
                 condition=PromotionBudgetItem.used.does_not_exist() | (PromotionBudgetItem.used < claim.budget),
             )
+
+
+def _release_claims(tx: TransactWrite, customer_id: str, claims: Sequence[dict]) -> None:
+    """A cancelled order gives back the promotion uses it counted (its claim items exist)."""
+    for claim in claims:
+        code = claim["code"].upper()
+        if claim.get("per_customer_limit") is not None:
+            tx.update(PromotionUseItem(customer_pk(customer_id), PROMO_USE_PREFIX + code),
+                      actions=[PromotionUseItem.uses.add(-1)])
+        if claim.get("budget") is not None:
+            tx.update(PromotionBudgetItem(promotion_pk(code), "BUDGET"), actions=[PromotionBudgetItem.used.add(-1)])
 
 
 def _month_updates(tx: TransactWrite, customer_id: str, change: AggregateChange) -> None:
@@ -536,8 +648,9 @@ def _order_item(new_order: NewOrder, now: datetime) -> OrderItem:
         ledger_sk=ledger_sort_key(placed_entry),
         recorded_at=now,
         source=new_order.source,
-        result=new_order.result,
+        result={key: value for key, value in new_order.result.items() if key != "lines"},
         decision=new_order.decision,
+        shipping_address_id=new_order.address_use.address_id if new_order.address_use else None,
     )
     _copy_state(item, state)
     return item

@@ -133,3 +133,28 @@ def test_a_file_landing_under_imports_in_s3_is_imported_and_reported(client, tab
 def test_an_empty_file_imports_nothing_without_error(table, text):
     report = run_import(text)
     assert report.rows == 0 and report.imported == 0
+
+
+def test_one_customers_long_history_is_split_into_transactions_of_at_most_100_items(table):
+    from chalicelib.services.importer import MAX_ITEMS_PER_TRANSACTION, _chunks, _Row
+    from chalicelib.services.orders import build_new_order
+
+    rows = []
+    for number in range(90):
+        address = f",{number % 7} High Street,Leeds,LS1 4AB,GB"
+        rows.append(f"big,o-{number},20{20 + number % 6}-{1 + number % 12:02d}-0{1 + number % 9}T10:00:00Z,GBP,"
+                    f"1000,refunded,100{address}")
+    text = "customer_id,order_id,placed_at,currency,total_amount,status,refunded_amount," \
+           "shipping_line1,shipping_city,shipping_postcode,shipping_country\n" + "\n".join(rows)
+    parsed = list(read_import_file(io.StringIO(text), "big.csv", NOW))
+    built = [_Row(p.line, p.customer_id, p.profile, build_new_order(p.customer_id, p.submission, source="import",
+                                                                   events=p.events)) for p in parsed]
+    chunks = list(_chunks(built))
+    assert len(chunks) > 1
+    for chunk in chunks:
+        months = {d.month for row in chunk for d in row.new_order.deltas}
+        addresses = {row.new_order.address_use.address_id for row in chunk}
+        items = sum(1 + len(row.new_order.entries) for row in chunk) + 1 + len(months) + len(addresses)
+        assert items <= MAX_ITEMS_PER_TRANSACTION
+    report = run_import(text, name="big.csv")
+    assert report.imported == 90 and not report.rejected
