@@ -9,7 +9,7 @@ far from its card's address is held for review.
 ``ship`` / ``verify`` (ask for step-up verification) / ``review`` (hold for a person). Every signal
 that moved the score, and every fact an operator should know, becomes a reason in plain English.
 Weights and thresholds come from the ``address_trust`` section of the rules document
-(``TrustRules.from_dict``); ``address_trust_defaults.json`` holds the defaults.
+(``TrustRules.from_dict``); the default section is in ``chalicelib/rules/default.json``.
 
 One rule is not a weight: a customer with at least 3 delivered orders and no chargebacks whose new
 address is in a building where he has had deliveries always ships, whatever else is said
@@ -41,7 +41,7 @@ POSITIVE, NEGATIVE, NEUTRAL = "positive", "negative", "neutral"
 CONFIRMERS = (None, "payment_provider", "operator")
 HARD_REQUIREMENT_MAX_DELIVERED_ORDERS = 3  # the issue's promise to regulars; rules may only lower it
 
-_DEFAULTS_PATH = Path(__file__).with_name("address_trust_defaults.json")
+_DEFAULTS_PATH = Path(__file__).resolve().parent.parent / "rules" / "default.json"
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December")
 _SAME_BUILDING = (MatchLevel.EXACT, MatchLevel.SAME_BUILDING_OTHER_UNIT)
@@ -291,14 +291,14 @@ def _band_points(bands: Bands, value: float) -> int:
 
 
 def load_rules_section(path: Path = _DEFAULTS_PATH) -> Dict[str, Any]:
-    """The default ``address_trust`` section as a dict (to merge into the rules document)."""
+    """The default rules document's ``address_trust`` section as a dict."""
     with open(path, encoding="utf-8") as handle:
         return json.load(handle)["address_trust"]
 
 
 @lru_cache(maxsize=1)
 def default_rules() -> TrustRules:
-    """The defaults from ``address_trust_defaults.json``, parsed once."""
+    """The default rules' ``address_trust`` section, parsed once."""
     return TrustRules.from_dict(load_rules_section())
 
 
