@@ -50,3 +50,18 @@ def client(table):
         settings.cache_clear()
         yield test_client
     settings.cache_clear()
+
+
+@pytest.fixture
+def with_settings(monkeypatch):
+    """Change settings for one test: ``with_settings(LOYALTY_RETRY_BUDGET_SECONDS="0.3")``."""
+    from chalicelib.config import settings
+
+    def apply(**variables):
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        settings.cache_clear()
+
+    yield apply
+    monkeypatch.undo()
+    settings.cache_clear()

@@ -251,16 +251,22 @@ def parse_order(body: Dict[str, Any], now: datetime) -> OrderSubmission:
                            quote_token=token, payment_confirmed_address=(payment or {}).get("confirmed_address"))
 
 
+def _line_basics(line: Dict[str, Any], field: str, allowed: Tuple[str, ...], problems: Problems):
+    """The fields every cart or order line has: (sku, category, quantity, unit_amount)."""
+    check_unknown(line, allowed, problems, prefix=f"{field}.")
+    sku = check_text(line.get("sku"), f"{field}.sku", problems, max_length=128)
+    category = check_text(line.get("category", "uncategorised"), f"{field}.category", problems, max_length=64)
+    quantity = check_int(line.get("quantity"), f"{field}.quantity", problems, minimum=1, maximum=MAX_QUANTITY)
+    unit = check_int(line.get("unit_amount"), f"{field}.unit_amount", problems, money=True)
+    return sku, category, quantity, unit
+
+
 def _parse_line(raw: Any, field: str, problems: Problems) -> Optional[OrderLine]:
     line = check_object(raw, field, problems)
     if line is None:
         return None
     before = len(problems.items)
-    check_unknown(line, LINE_FIELDS, problems, prefix=f"{field}.")
-    sku = check_text(line.get("sku"), f"{field}.sku", problems, max_length=128)
-    category = check_text(line.get("category", "uncategorised"), f"{field}.category", problems, max_length=64)
-    quantity = check_int(line.get("quantity"), f"{field}.quantity", problems, minimum=1, maximum=MAX_QUANTITY)
-    unit = check_int(line.get("unit_amount"), f"{field}.unit_amount", problems, money=True)
+    sku, category, quantity, unit = _line_basics(line, field, LINE_FIELDS, problems)
     discount = check_int(line.get("discount_amount", 0), f"{field}.discount_amount", problems, money=True)
     if len(problems.items) > before:
         return None
@@ -391,11 +397,7 @@ def parse_quote(body: Dict[str, Any]) -> QuoteRequest:
         if line is None:
             continue
         before = len(problems.items)
-        check_unknown(line, QUOTE_LINE_FIELDS, problems, prefix=f"{field}.")
-        sku = check_text(line.get("sku"), f"{field}.sku", problems, max_length=128)
-        category = check_text(line.get("category", "uncategorised"), f"{field}.category", problems, max_length=64)
-        quantity = check_int(line.get("quantity"), f"{field}.quantity", problems, minimum=1, maximum=MAX_QUANTITY)
-        unit = check_int(line.get("unit_amount"), f"{field}.unit_amount", problems, money=True)
+        sku, category, quantity, unit = _line_basics(line, field, QUOTE_LINE_FIELDS, problems)
         on_sale = line.get("on_sale", False)
         if not isinstance(on_sale, bool):
             problems.add(f"{field}.on_sale", "must be true or false")

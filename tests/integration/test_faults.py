@@ -2,7 +2,6 @@
 and past the budget the API answers 503 with Retry-After, having written nothing."""
 import pytest
 
-from chalicelib.config import settings
 from chalicelib.store.models import TableItem
 
 from .helpers import item_count, order_body, post
@@ -61,17 +60,9 @@ def test_a_busy_table_is_retried_and_the_order_recorded_once(client, inject, cod
     assert stats["lifetime"]["orders"] == 1
 
 
-@pytest.fixture
-def short_retry_budget(monkeypatch):
-    monkeypatch.setenv("LOYALTY_RETRY_BUDGET_SECONDS", "0.3")
-    settings.cache_clear()
-    yield
-    monkeypatch.undo()
-    settings.cache_clear()
-
-
 def test_past_the_retry_budget_the_answer_is_503_with_retry_after_and_nothing_is_written(
-        client, table, inject, short_retry_budget):
+        client, table, inject, with_settings):
+    with_settings(LOYALTY_RETRY_BUDGET_SECONDS="0.3")
     inject("TransactWriteItems", CONFLICT[0], times=10**6, reasons=CONFLICT[1])
     before = item_count(table)
     response = post(client, "/v1/customers/c-1/orders", order_body())

@@ -81,19 +81,8 @@ def test_a_regular_gets_the_tier_discount_automatically_with_the_reason(client):
         quote["totals"]["discount"]["amount"]
 
 
-@pytest.fixture
-def warm_rules_cache(monkeypatch):
-    """Rules cached for a minute, as in a warm Lambda."""
-    from chalicelib.config import settings
-
-    monkeypatch.setenv("LOYALTY_RULES_CACHE_SECONDS", "60")
-    settings.cache_clear()
-    yield
-    monkeypatch.undo()
-    settings.cache_clear()
-
-
-def test_a_quote_costs_one_dynamodb_request_and_writes_nothing(client, table, warm_rules_cache):
+def test_a_quote_costs_one_dynamodb_request_and_writes_nothing(client, table, with_settings):
+    with_settings(LOYALTY_RULES_CACHE_SECONDS="60")  # rules cached, as in a warm Lambda
     give_history(client, "regular", orders=3)
     post(client, "/v1/quotes", cart(customer_id="regular"))  # a warm Lambda has its rules cached
     calls = []
@@ -161,14 +150,11 @@ def test_a_token_for_another_cart_or_customer_is_a_400(client):
     assert post(client, "/v1/customers/c-2/orders", order_from_quote(quote)).status_code == 400
 
 
-def test_an_expired_token_is_re_evaluated_and_the_difference_reported(client, monkeypatch):
+def test_an_expired_token_is_re_evaluated_and_the_difference_reported(client, with_settings):
     put(client, "/v1/admin/rules", rules_with(promo("TENOFF", automatic=True)))
-    monkeypatch.setenv("LOYALTY_QUOTE_TTL_SECONDS", "-1")
-    from chalicelib.config import settings
-    settings.cache_clear()
+    with_settings(LOYALTY_QUOTE_TTL_SECONDS="-1")
     quote = get_quote(client, cart())
-    monkeypatch.undo()
-    settings.cache_clear()
+    with_settings(LOYALTY_QUOTE_TTL_SECONDS="900")
     put(client, "/v1/admin/rules", rules_with(promo("TENOFF", automatic=True, percent="5"), version=1))
     response = post(client, "/v1/customers/c-1/orders", order_from_quote(quote))
     assert response.status_code == 201, response.json_body
