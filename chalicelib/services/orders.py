@@ -103,6 +103,7 @@ def build_new_order(customer_id: str, request: OrderSubmission, *, source: str,
         description=f"Order {order.order_id} placed: {format_money(order.total_amount, order.currency)}, "
         f"{sum(line.quantity for line in order.lines)} item(s)",
         details={"lines": [line.__dict__ for line in order.lines],
+                 "rules_version": decided.decision["rules_version"] if decided else (rules.version or 0),
                  **({"decision": decided.decision} if decided else {})},
     )
     entries = [placed]
@@ -114,6 +115,7 @@ def build_new_order(customer_id: str, request: OrderSubmission, *, source: str,
         deltas.append(outcome.delta)
     request_hash = submission_hash(customer_id, request, events)
     result = order_result(order, placed)
+    result["rules_version"] = placed.details["rules_version"]
     if decided:
         result["quote"] = decided.report
         result["discounts"] = decided.decision["discounts"]

@@ -98,3 +98,27 @@ def test_an_order_paid_with_a_confirmed_address_marks_it_confirmed_by_the_paymen
     items = boto3.client("dynamodb").scan(TableName=table)["Items"]
     book = [item for item in items if item["item_type"]["S"] == "address"]
     assert book[0]["confirmed_by"]["S"] == "payment_provider"
+
+
+def test_a_quote_with_an_address_that_ships_is_still_one_query(client, with_settings):
+    from chalicelib.store.models import TableItem
+
+    regular_at_unit_4(client, orders=3)
+    with_settings(LOYALTY_RULES_CACHE_SECONDS="60")
+    quote(client, "acacia", UNIT_5)  # warm: rules cached, address modules loaded
+    calls = []
+    botocore_client = TableItem._get_connection().connection.client
+    counter = lambda model, **kwargs: calls.append(model.name)  # noqa: E731
+    botocore_client.meta.events.register("before-call.dynamodb", counter)
+    try:
+        assert quote(client, "acacia", UNIT_5)["address_trust"]["decision"] == "ship"
+    finally:
+        botocore_client.meta.events.unregister("before-call.dynamodb", counter)
+    assert calls == ["Query"]
+
+
+def test_every_order_records_the_rules_version_it_used(client):
+    response = post(client, "/v1/customers/c-9/orders", order_body("plain-1"))
+    assert response.json_body["rules_version"] == 0
+    entry = client.http.get("/v1/customers/c-9/ledger").json_body["entries"][0]
+    assert entry["details"]["rules_version"] == 0

@@ -7,7 +7,7 @@ import pytest
 from chalicelib.domain.rules import load_default_rules
 from chalicelib.store.models import TableItem
 
-from .helpers import JSON, item_count, order_body, post, put
+from .helpers import item_count, order_body, post, put
 
 NOW = datetime.now(timezone.utc)
 
