@@ -5,7 +5,9 @@ See docs/api.md for the contract of each route and README.md for running it.
 import os
 from datetime import datetime, timezone
 
-from chalice import Chalice, Response
+from chalice import Chalice, IAMAuthorizer, Response
+
+from chalicelib.api.auth import AUTHORIZER_TTL_SECONDS, storefront_policy
 
 from chalicelib.api.cursors import decode_cursor, encode_cursor
 from chalicelib.api.errors import json_errors, reshape_chalice_errors
@@ -22,6 +24,13 @@ from chalicelib.services import address_book, customers, health, orders, quotes,
 
 app = Chalice(app_name="loyalty-api")
 app.register_middleware(reshape_chalice_errors, "http")
+operators = IAMAuthorizer()
+
+
+@app.authorizer(ttl_seconds=AUTHORIZER_TTL_SECONDS)
+def storefront_key(auth_request):
+    """Storefront API keys (see chalicelib/api/auth.py for which key may call which route)."""
+    return storefront_policy(auth_request.token)
 
 IMPORT_BUCKET = os.environ.get("LOYALTY_IMPORT_BUCKET", "loyalty-imports-local")
 IMPORT_PREFIX = "imports/"
@@ -44,7 +53,7 @@ def get_health():
     return Response(body=report, status_code=503 if report["status"] == "unavailable" else 200)
 
 
-@app.route("/v1/customers/{customer_id}", methods=["PUT"])
+@app.route("/v1/customers/{customer_id}", methods=["PUT"], authorizer=storefront_key)
 @json_errors
 def put_customer(customer_id):
     customer_id = require_id(customer_id, "customer_id")
@@ -52,13 +61,13 @@ def put_customer(customer_id):
     return customers.upsert_profile(customer_id, fields)
 
 
-@app.route("/v1/customers/{customer_id}", methods=["GET"])
+@app.route("/v1/customers/{customer_id}", methods=["GET"], authorizer=storefront_key)
 @json_errors
 def get_customer(customer_id):
     return customers.customer_summary(require_id(customer_id, "customer_id"))
 
 
-@app.route("/v1/customers/{customer_id}/orders", methods=["POST"])
+@app.route("/v1/customers/{customer_id}/orders", methods=["POST"], authorizer=storefront_key)
 @json_errors
 def post_order(customer_id):
     customer_id = require_id(customer_id, "customer_id")
@@ -67,7 +76,7 @@ def post_order(customer_id):
     return Response(body=result, status_code=status)
 
 
-@app.route("/v1/customers/{customer_id}/orders/{order_id}/events", methods=["POST"])
+@app.route("/v1/customers/{customer_id}/orders/{order_id}/events", methods=["POST"], authorizer=storefront_key)
 @json_errors
 def post_order_event(customer_id, order_id):
     customer_id = require_id(customer_id, "customer_id")
@@ -77,7 +86,7 @@ def post_order_event(customer_id, order_id):
     return Response(body=result, status_code=status)
 
 
-@app.route("/v1/customers/{customer_id}/ledger", methods=["GET"])
+@app.route("/v1/customers/{customer_id}/ledger", methods=["GET"], authorizer=storefront_key)
 @json_errors
 def get_ledger(customer_id):
     customer_id = require_id(customer_id, "customer_id")
@@ -88,13 +97,13 @@ def get_ledger(customer_id):
     return {"customer_id": customer_id, "entries": entries, "next_cursor": encode_cursor(next_after)}
 
 
-@app.route("/v1/quotes", methods=["POST"])
+@app.route("/v1/quotes", methods=["POST"], authorizer=storefront_key)
 @json_errors
 def post_quote():
     return quotes.create_quote(parse_quote(_body()))
 
 
-@app.route("/v1/admin/customers/{customer_id}/addresses/{address_id}/confirm", methods=["POST"])
+@app.route("/v1/admin/customers/{customer_id}/addresses/{address_id}/confirm", methods=["POST"], authorizer=operators)
 @json_errors
 def confirm_address(customer_id, address_id):
     customer_id = require_id(customer_id, "customer_id")
@@ -102,13 +111,13 @@ def confirm_address(customer_id, address_id):
     return address_book.confirm_address(customer_id, address_id, _now())
 
 
-@app.route("/v1/admin/rules", methods=["GET"])
+@app.route("/v1/admin/rules", methods=["GET"], authorizer=operators)
 @json_errors
 def get_rules():
     return rules.rules_json(rules.current_rules())
 
 
-@app.route("/v1/admin/rules", methods=["PUT"])
+@app.route("/v1/admin/rules", methods=["PUT"], authorizer=operators)
 @json_errors
 def put_rules():
     return rules.replace_rules(_body())

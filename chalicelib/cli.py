@@ -72,6 +72,87 @@ def _import_summary(summary: dict) -> str:
     return "\n".join(lines)
 
 
+@cli.group("keys")
+def keys_group() -> None:
+    """Storefront API keys: create, list, revoke, check."""
+
+
+@keys_group.command("create")
+@click.option("--name", required=True, help='What the key is for, e.g. "web shop".')
+@click.option("--channel", required=True, help="Sales channel: web-shop, pos, marketplace, ...")
+@click.option("--scope", "scopes", multiple=True, required=True,
+              type=click.Choice(["quotes", "orders", "customers"]), help="Repeat for several scopes.")
+@click.option("--json", "as_json", is_flag=True, help="Print the key as JSON.")
+def keys_create(name: str, channel: str, scopes: tuple, as_json: bool) -> None:
+    """Create a key. Its secret is printed once and never stored: keep it now."""
+    from .services.api_keys import create_key
+
+    key, secret = _operator_call(lambda: create_key(name, channel, list(scopes), created_by=_operator()))
+    if as_json:
+        click.echo(json.dumps({**key.to_json(), "secret": secret}, indent=2))
+    else:
+        click.echo(f"{key.key_id} ({key.name}, {key.channel}; scopes {', '.join(key.scopes)})")
+        click.echo(f"secret (shown once): {secret}")
+
+
+@keys_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the keys as JSON.")
+def keys_list(as_json: bool) -> None:
+    """List keys (never their secrets)."""
+    from .services.api_keys import list_keys
+
+    keys = [key.to_json() for key in list_keys()]
+    if as_json:
+        click.echo(json.dumps(keys, indent=2))
+        return
+    for key in keys:
+        state = f"revoked {key['revoked_at']}" if key["revoked_at"] else "active"
+        click.echo(f"{key['key_id']}  {key['channel']:<14} {','.join(key['scopes']):<24} ...{key['last4']}  "
+                   f"{state}  {key['name']}")
+
+
+@keys_group.command("revoke")
+@click.argument("key_id")
+def keys_revoke(key_id: str) -> None:
+    """Revoke a key; API Gateway may keep accepting it for up to 5 minutes (its authorizer cache)."""
+    from .services.api_keys import revoke_key
+
+    key = _operator_call(lambda: revoke_key(key_id))
+    click.echo(f"{key.key_id} revoked at {key.revoked_at.isoformat()}")
+
+
+@keys_group.command("check")
+@click.argument("secret")
+def keys_check(secret: str) -> None:
+    """Exit 0 and name the key when SECRET is a valid, unrevoked key; exit 1 otherwise."""
+    from .services.api_keys import verify_key
+
+    key = verify_key(secret)
+    if key is None:
+        click.echo("not a valid key", err=True)
+        sys.exit(1)
+    click.echo(f"{key.key_id} ({key.name}, {key.channel}; scopes {', '.join(key.scopes)})")
+
+
+def _operator() -> str:
+    """Who ran the command, for the key's ``created_by`` (the operating-system user)."""
+    import getpass
+
+    return f"local:{getpass.getuser()}"
+
+
+def _operator_call(work):
+    from .domain.errors import LoyaltyError
+
+    try:
+        return work()
+    except LoyaltyError as error:
+        click.echo(f"error: {error.message}", err=True)
+        for detail in error.details:
+            click.echo(f"  {detail.get('field')}: {detail.get('reason')}", err=True)
+        sys.exit(2)
+
+
 @cli.command("seed-demo")
 def seed_demo_command() -> None:
     """Load the demo customers of the two stories (idempotent: safe on every start)."""

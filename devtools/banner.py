@@ -34,17 +34,18 @@ def _json(body: dict[str, Any]) -> str:
     return json.dumps(body, separators=(",", ":"))
 
 
-def curl_examples(base_url: str) -> list[str]:
+def curl_examples(base_url: str, api_key: str) -> list[str]:
     """Ready-to-paste curl commands against ``base_url`` (the bodies contain no single quotes)."""
     customer = f"{base_url}/v1/customers/{EXAMPLE_CUSTOMER_ID}"
-    json_header = "-H 'Content-Type: application/json'"
+    auth = f"-H 'Authorization: Bearer {api_key}'"
+    json_header = f"{auth} -H 'Content-Type: application/json'"
     return [
         f"curl -sS -X PUT {customer} {json_header} -d '{_json(EXAMPLE_CUSTOMER)}'",
         f"curl -sS -X POST {customer}/orders {json_header} -d '{_json(EXAMPLE_ORDER)}'",
-        f"curl -sS {customer}",
-        f"curl -sS {customer}/ledger",
-        f"curl -sS '{base_url}/v1/customers/runner-ben/ledger?limit=5'",
-        f"curl -sS {base_url}/v1/customers/acacia-systems",
+        f"curl -sS {auth} {customer}",
+        f"curl -sS {auth} {customer}/ledger",
+        f"curl -sS {auth} '{base_url}/v1/customers/runner-ben/ledger?limit=5'",
+        f"curl -sS {auth} {base_url}/v1/customers/acacia-systems",
     ]
 
 
@@ -60,7 +61,7 @@ def ready_banner(credentials: dict[str, Any], credentials_file: str, storage: st
         f"  health:      curl -sS {base_url}/v1/health",
         "",
         "Try:",
-        *(f"  {command}" for command in curl_examples(base_url)),
+        *(f"  {command}" for command in curl_examples(base_url, credentials["storefront_api_key"])),
         "",
         "Press Ctrl-C to stop.",
         "",

@@ -221,15 +221,35 @@ def check_health_body(health: dict[str, Any], settings: Settings, backend: str) 
 # Credentials file
 
 
-def local_credentials(settings: Settings, server: localdb.LocalServer) -> dict[str, Any]:
-    """What a local client needs to call this API. Add new fields (e.g. an API key) here."""
+def local_credentials(settings: Settings, server: localdb.LocalServer, api_key: str) -> dict[str, Any]:
+    """What a local client needs to call this API."""
     return {
         "base_url": settings.base_url,
         "stage": STAGE,
         "table": settings.table,
         "dynamodb_endpoint": server.endpoint,
         "backend": server.backend,
+        "storefront_api_key": api_key,
     }
+
+
+def local_storefront_key(env: Mapping[str, str]) -> str:
+    """The local storefront key (every scope): the one from the last start if it still works,
+    else a new one made with the app's own CLI."""
+    if CREDENTIALS_FILE.exists():
+        previous = json.loads(CREDENTIALS_FILE.read_text(encoding="utf-8")).get("storefront_api_key")
+        if previous and run_app_cli_quietly(["keys", "check", previous], env) == 0:
+            return previous
+    created = subprocess.run(
+        [sys.executable, "-m", "chalicelib.cli", "keys", "create", "--name", "local storefront", "--channel", "local",
+         "--scope", "quotes", "--scope", "orders", "--scope", "customers", "--json"],
+        env=dict(env), cwd=REPO_ROOT, capture_output=True, text=True, timeout=CLI_TIMEOUT_SECONDS, check=True)
+    return json.loads(created.stdout)["secret"]
+
+
+def run_app_cli_quietly(arguments: list[str], env: Mapping[str, str]) -> int:
+    return subprocess.run([sys.executable, "-m", "chalicelib.cli", *arguments], env=dict(env), cwd=REPO_ROOT,
+                          capture_output=True, timeout=CLI_TIMEOUT_SECONDS).returncode
 
 
 def local_quote_signing_key() -> str:
@@ -280,7 +300,7 @@ def serve(settings: Settings, stack: ExitStack) -> int:
     env["LOYALTY_QUOTE_SIGNING_KEY"] = local_quote_signing_key()
     run_app_cli("create-table", env)
     run_app_cli("seed-demo", env)
-    credentials = local_credentials(settings, server)
+    credentials = local_credentials(settings, server, local_storefront_key(env))
     write_credentials(credentials)
 
     warn_about_stage_overrides(env)

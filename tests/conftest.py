@@ -34,8 +34,8 @@ def table():
 
 
 @pytest.fixture
-def client(table):
-    """Chalice's test client on the app, backed by the moto table.
+def raw_client(table):
+    """Chalice's test client on the app, backed by the moto table, sending no credentials.
 
     The client applies a stage's environment variables from .chalice/config.json; the
     test settings are put back on top so no deployed stage's table name leaks in.
@@ -50,6 +50,39 @@ def client(table):
         settings.cache_clear()
         yield test_client
     settings.cache_clear()
+
+
+class _AuthorizedHttp:
+    """The test client's ``http`` sending a storefront key unless a test sets its own header."""
+
+    def __init__(self, http, secret):
+        self._http, self._secret = http, secret
+
+    def request(self, method, path, headers=None, body=b""):
+        headers = {"Authorization": f"Bearer {self._secret}", **(headers or {})}
+        return self._http.request(method, path, headers=headers, body=body)
+
+    def __getattr__(self, method):
+        return lambda path, **kwargs: self.request(method.upper(), path, **kwargs)
+
+
+class _AuthorizedClient:
+    def __init__(self, client, secret):
+        self.http = _AuthorizedHttp(client.http, secret)
+        self.lambda_, self.events = client.lambda_, client.events
+
+
+@pytest.fixture
+def storefront_secret(table):
+    from chalicelib.services.api_keys import SCOPES, create_key
+
+    return create_key("test web shop", "web-shop", SCOPES)[1]
+
+
+@pytest.fixture
+def client(raw_client, storefront_secret):
+    """The test client acting as a storefront with a key holding every scope."""
+    return _AuthorizedClient(raw_client, storefront_secret)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ CUSTOMER#<customer_id>   PROFILE#ADDR#<fingerprint>                      address
 CUSTOMER#<customer_id>   DECISION#2026-11-20T10:15:00Z#<quote_id>        decision
 QUOTE#<quote_id>         DECISION                                        decision
 PROMOTION#<CODE>         BUDGET                                          promotion_budget
+APIKEY#<sha256 of key>   APIKEY                                          api_key
 RULES                    CURRENT                                         rules
 RULES                    VERSION#0000000042                              rules_version
 =======================  ==============================================  =================
@@ -247,6 +248,19 @@ class PromotionBudgetItem(TableItem, discriminator="promotion_budget"):
 
     code = UnicodeAttribute()
     used = NumberAttribute(default=0)
+
+
+class ApiKeyItem(TableItem, discriminator="api_key"):
+    """A storefront API key, found by the SHA-256 of the secret; the secret itself is never stored."""
+
+    key_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    scopes = JSONAttribute()
+    last4 = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute(null=True)
+    revoked_at = UTCDateTimeAttribute(null=True)
 
 
 class RulesItem(TableItem, discriminator="rules"):

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import boto3
 
-from .helpers import order_body, post
+from .helpers import DynamoCalls, order_body, post
 
 NOW = datetime.now(timezone.utc)
 UNIT_4 = {"line1": "Unit 4, Acacia Business Park", "line2": "Cardigan Road", "city": "Leeds",
@@ -101,20 +101,12 @@ def test_an_order_paid_with_a_confirmed_address_marks_it_confirmed_by_the_paymen
 
 
 def test_a_quote_with_an_address_that_ships_is_still_one_query(client, with_settings):
-    from chalicelib.store.models import TableItem
-
     regular_at_unit_4(client, orders=3)
     with_settings(LOYALTY_RULES_CACHE_SECONDS="60")
     quote(client, "acacia", UNIT_5)  # warm: rules cached, address modules loaded
-    calls = []
-    botocore_client = TableItem._get_connection().connection.client
-    counter = lambda model, **kwargs: calls.append(model.name)  # noqa: E731
-    botocore_client.meta.events.register("before-call.dynamodb", counter)
-    try:
+    with DynamoCalls() as calls:
         assert quote(client, "acacia", UNIT_5)["address_trust"]["decision"] == "ship"
-    finally:
-        botocore_client.meta.events.unregister("before-call.dynamodb", counter)
-    assert calls == ["Query"]
+    assert calls.operations == ["Query"]
 
 
 def test_every_order_records_the_rules_version_it_used(client):

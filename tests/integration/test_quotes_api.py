@@ -5,9 +5,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from chalicelib.domain.rules import load_default_rules
-from chalicelib.store.models import TableItem
 
-from .helpers import item_count, order_body, post, put
+from .helpers import DynamoCalls, item_count, order_body, post, put
 
 NOW = datetime.now(timezone.utc)
 
@@ -85,15 +84,9 @@ def test_a_quote_costs_one_dynamodb_request_and_writes_nothing(client, table, wi
     with_settings(LOYALTY_RULES_CACHE_SECONDS="60")  # rules cached, as in a warm Lambda
     give_history(client, "regular", orders=3)
     post(client, "/v1/quotes", cart(customer_id="regular"))  # a warm Lambda has its rules cached
-    calls = []
-    botocore_client = TableItem._get_connection().connection.client
-    counter = lambda model, **kwargs: calls.append(model.name)  # noqa: E731
-    botocore_client.meta.events.register("before-call.dynamodb", counter)
-    try:
+    with DynamoCalls() as calls:
         assert post(client, "/v1/quotes", cart(customer_id="regular")).status_code == 200
-    finally:
-        botocore_client.meta.events.unregister("before-call.dynamodb", counter)
-    assert calls == ["Query"]  # profile, months and promotion uses together; nothing written
+    assert calls.operations == ["Query"]  # profile, months and promotion uses together; nothing written
 
 
 def test_a_code_that_does_not_apply_says_why_and_how_much_is_missing(client):

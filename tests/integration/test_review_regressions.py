@@ -24,20 +24,23 @@ def test_odd_ledger_limits_are_a_400(client, query):
 
 @pytest.mark.parametrize("moment", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:30:00+01:00"])
 def test_times_at_the_edge_of_the_calendar_are_a_400(client, table, moment):
+    before = item_count(table)
     response = post(client, "/v1/customers/c-1/orders", order_body(placed_at=moment))
-    assert response.status_code == 400 and item_count(table) == 0
+    assert response.status_code == 400 and item_count(table) == before
 
 
 def test_deeply_nested_json_is_a_400(client, table):
+    before = item_count(table)
     response = client.http.post("/v1/customers/c-1/orders", headers=JSON, body="[" * 100_000)
-    assert response.status_code == 400 and item_count(table) == 0
+    assert response.status_code == 400 and item_count(table) == before
 
 
 def test_an_order_too_large_to_store_is_a_413_not_a_500(client, table):
     lines = [{"sku": "商" * 128, "category": "品" * 64, "quantity": 1, "unit_amount": 100} for _ in range(300)]
     body = order_body(lines=lines, total_amount=30000)
+    before = item_count(table)
     response = post(client, "/v1/customers/c-1/orders", body)
-    assert response.status_code == 413 and item_count(table) == 0
+    assert response.status_code == 413 and item_count(table) == before
 
 
 @pytest.mark.parametrize("change", [{"fx": {"USD": "1E+20"}}, {"fx": {"USD": "0"}},
