@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 
 from chalice import Chalice, IAMAuthorizer, Response
 
-from chalicelib.api.auth import AUTHORIZER_TTL_SECONDS, storefront_policy
+from chalicelib.api.auth import AUTHORIZER_TTL_SECONDS, operator_identity, storefront_policy
+from chalicelib.config import settings
 
 from chalicelib.api.cursors import decode_cursor, encode_cursor
 from chalicelib.api.errors import json_errors, reshape_chalice_errors
@@ -30,7 +31,7 @@ operators = IAMAuthorizer()
 @app.authorizer(ttl_seconds=AUTHORIZER_TTL_SECONDS)
 def storefront_key(auth_request):
     """Storefront API keys (see chalicelib/api/auth.py for which key may call which route)."""
-    return storefront_policy(auth_request.token)
+    return storefront_policy(auth_request.token, auth_request.method_arn)
 
 IMPORT_BUCKET = os.environ.get("LOYALTY_IMPORT_BUCKET", "loyalty-imports-local")
 IMPORT_PREFIX = "imports/"
@@ -44,6 +45,12 @@ def _now() -> datetime:
 
 def _body() -> dict:
     return parse_json_body(app.current_request.raw_body)
+
+
+def _operator() -> str:
+    """Who called an admin route, for audit fields (the IAM caller's ARN in deployed stages)."""
+    request = app.current_request
+    return operator_identity(request.context, request.headers, settings().stage)
 
 
 @app.route("/v1/health", methods=["GET"])
@@ -108,7 +115,7 @@ def post_quote():
 def confirm_address(customer_id, address_id):
     customer_id = require_id(customer_id, "customer_id")
     address_id = require_id(address_id, "address_id")
-    return address_book.confirm_address(customer_id, address_id, _now())
+    return address_book.confirm_address(customer_id, address_id, _now(), _operator())
 
 
 @app.route("/v1/admin/rules", methods=["GET"], authorizer=operators)
@@ -120,7 +127,7 @@ def get_rules():
 @app.route("/v1/admin/rules", methods=["PUT"], authorizer=operators)
 @json_errors
 def put_rules():
-    return rules.replace_rules(_body())
+    return rules.replace_rules(_body(), created_by=_operator())
 
 
 @app.on_s3_event(bucket=IMPORT_BUCKET, prefix=IMPORT_PREFIX, events=["s3:ObjectCreated:*"])

@@ -118,16 +118,19 @@ def keys_revoke(key_id: str) -> None:
     from .services.api_keys import revoke_key
 
     key = _operator_call(lambda: revoke_key(key_id))
-    click.echo(f"{key.key_id} revoked at {key.revoked_at.isoformat()}")
+    click.echo(f"{key.key_id} revoked at {key.revoked_at.isoformat()} "
+               "(API Gateway may accept it for up to 5 more minutes)")
 
 
 @keys_group.command("check")
-@click.argument("secret")
-def keys_check(secret: str) -> None:
-    """Exit 0 and name the key when SECRET is a valid, unrevoked key; exit 1 otherwise."""
+def keys_check() -> None:
+    """Read a key from standard input; exit 0 and name it when valid and unrevoked, else exit 1.
+
+    (Standard input, not an argument, so the secret stays out of shell history and ps.)
+    """
     from .services.api_keys import verify_key
 
-    key = verify_key(secret)
+    key = verify_key(sys.stdin.readline().strip())
     if key is None:
         click.echo("not a valid key", err=True)
         sys.exit(1)

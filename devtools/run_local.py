@@ -238,7 +238,7 @@ def local_storefront_key(env: Mapping[str, str]) -> str:
     else a new one made with the app's own CLI."""
     if CREDENTIALS_FILE.exists():
         previous = json.loads(CREDENTIALS_FILE.read_text(encoding="utf-8")).get("storefront_api_key")
-        if previous and run_app_cli_quietly(["keys", "check", previous], env) == 0:
+        if previous and run_app_cli_quietly(["keys", "check"], env, stdin=previous) == 0:
             return previous
     created = subprocess.run(
         [sys.executable, "-m", "chalicelib.cli", "keys", "create", "--name", "local storefront", "--channel", "local",
@@ -247,9 +247,9 @@ def local_storefront_key(env: Mapping[str, str]) -> str:
     return json.loads(created.stdout)["secret"]
 
 
-def run_app_cli_quietly(arguments: list[str], env: Mapping[str, str]) -> int:
+def run_app_cli_quietly(arguments: list[str], env: Mapping[str, str], stdin: str = "") -> int:
     return subprocess.run([sys.executable, "-m", "chalicelib.cli", *arguments], env=dict(env), cwd=REPO_ROOT,
-                          capture_output=True, timeout=CLI_TIMEOUT_SECONDS).returncode
+                          input=stdin, text=True, capture_output=True, timeout=CLI_TIMEOUT_SECONDS).returncode
 
 
 def local_quote_signing_key() -> str:

@@ -12,12 +12,14 @@ Every route of the app must appear in exactly one of these; a test enforces it.
 """
 from __future__ import annotations
 
+import logging
 from typing import Dict, List, Optional, Tuple
 
 from chalice import AuthResponse, AuthRoute
 
 from ..services.api_keys import verify_key
 
+logger = logging.getLogger("loyalty.auth")
 AUTHORIZER_TTL_SECONDS = 300
 ADMIN_PREFIX = "/v1/admin/"
 OPEN_ROUTES = {("/v1/health", "GET")}
@@ -51,11 +53,48 @@ def routes_for_scopes(scopes) -> List[AuthRoute]:
     return [AuthRoute(path, sorted(methods)) for path, methods in sorted(by_path.items())]
 
 
-def storefront_policy(authorization_header: Optional[str]) -> AuthResponse:
-    """The authorizer's answer: the routes a valid key may call, or none at all."""
+def storefront_policy(authorization_header: Optional[str], method_arn: str):
+    """The authorizer's answer: the routes a valid key may call, or an explicit Deny.
+
+    A failure to read the key (DynamoDB unavailable) is logged, without the key, and raised:
+    API Gateway then answers 500 for this request only, whereas a Deny would be cached for
+    the TTL and lock a valid key out.
+    """
     token = bearer_token(authorization_header)
-    key = verify_key(token) if token else None
+    try:
+        key = verify_key(token) if token else None
+    except Exception:
+        logger.exception("the storefront authorizer could not read API keys")
+        raise
     if key is None:
-        return AuthResponse(routes=[], principal_id="rejected")
+        return deny_everything(method_arn)
     return AuthResponse(routes=routes_for_scopes(key.scopes), principal_id=key.key_id,
                         context={"key_id": key.key_id, "channel": key.channel, "scopes": ",".join(key.scopes)})
+
+
+def deny_everything(method_arn: str) -> dict:
+    """An explicit Deny on every route of the stage (safe to cache: the token is bad everywhere)."""
+    arn_prefix, _, path = method_arn.partition("/")
+    stage = path.split("/", 1)[0]
+    return {
+        "principalId": "rejected",
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": [f"{arn_prefix}/{stage}/*"]}],
+        },
+    }
+
+
+LOCAL_OPERATOR_HEADER = "x-operator"
+
+
+def operator_identity(context: Optional[dict], headers, stage: str) -> str:
+    """The IAM caller's ARN of an admin request; in the local stage, where IAM is not enforced,
+    the ``X-Operator`` header the CLI sends (marked ``local:``), else ``unknown``."""
+    arn = ((context or {}).get("identity") or {}).get("userArn")
+    if arn:
+        return arn
+    claimed = headers.get(LOCAL_OPERATOR_HEADER) if headers else None
+    if stage in ("local", "test") and claimed:
+        return f"local:{claimed[:100]}"
+    return "unknown"

@@ -65,11 +65,12 @@ def delivery_use(order: Order, delivered_at: datetime) -> Optional[store.Address
                             orders=0, deliveries=1, last_delivery_at=delivered_at)
 
 
-def confirm_address(customer_id: str, address_id: str, now: datetime) -> dict:
-    if not store.confirm_address(customer_id, address_id, "operator", now):
+def confirm_address(customer_id: str, address_id: str, now: datetime, operator: str) -> dict:
+    """An operator confirms an address; ``operator`` (their IAM ARN) is kept on the entry."""
+    if not store.confirm_address(customer_id, address_id, "operator", now, operator):
         raise NotFound(f"customer {customer_id} has no address {address_id}")
     return {"customer_id": customer_id, "address_id": address_id, "confirmed_by": "operator",
-            "confirmed_at": now.isoformat().replace("+00:00", "Z")}
+            "confirmed_by_operator": operator, "confirmed_at": now.isoformat().replace("+00:00", "Z")}
 
 
 def trust_rules_of(rules: Rules):

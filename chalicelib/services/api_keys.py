@@ -72,11 +72,10 @@ def list_keys() -> List[StorefrontKey]:
 
 
 def revoke_key(key_id: str, *, now: Optional[datetime] = None) -> StorefrontKey:
-    for item in store.all_keys():
-        if item.key_id == key_id:
-            store.revoke(item, now or datetime.now(timezone.utc))
-            return _from_item(store.find_key(item.pk.split("#", 1)[1]))
-    raise NotFound(f"no key {key_id}")
+    item = store.find_by_id(key_id)
+    if item is None:
+        raise NotFound(f"no key {key_id}")
+    return _from_item(store.revoke(item, now or datetime.now(timezone.utc)))
 
 
 def verify_key(secret: str) -> Optional[StorefrontKey]:

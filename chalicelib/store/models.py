@@ -16,6 +16,7 @@ CUSTOMER#<customer_id>   DECISION#2026-11-20T10:15:00Z#<quote_id>        decisio
 QUOTE#<quote_id>         DECISION                                        decision
 PROMOTION#<CODE>         BUDGET                                          promotion_budget
 APIKEY#<sha256 of key>   APIKEY                                          api_key
+APIKEYS                  <key_id>                                        api_key_ref
 RULES                    CURRENT                                         rules
 RULES                    VERSION#0000000042                              rules_version
 =======================  ==============================================  =================
@@ -229,6 +230,7 @@ class AddressItem(TableItem, discriminator="address"):
     last_delivery_at = UTCDateTimeAttribute(null=True)
     confirmed_by = UnicodeAttribute(null=True)  # payment_provider | operator
     confirmed_at = UTCDateTimeAttribute(null=True)
+    confirmed_by_operator = UnicodeAttribute(null=True)  # the operator's IAM ARN
 
 
 class DecisionItem(TableItem, discriminator="decision"):
@@ -261,6 +263,13 @@ class ApiKeyItem(TableItem, discriminator="api_key"):
     created_at = UTCDateTimeAttribute()
     created_by = UnicodeAttribute(null=True)
     revoked_at = UTCDateTimeAttribute(null=True)
+
+
+class ApiKeyRefItem(TableItem, discriminator="api_key_ref"):
+    """Lists keys without a Scan: one item per key under ``APIKEYS``, pointing at its hash."""
+
+    key_id = UnicodeAttribute()
+    secret_hash = UnicodeAttribute()
 
 
 class RulesItem(TableItem, discriminator="rules"):

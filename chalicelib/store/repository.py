@@ -543,13 +543,14 @@ def _address_update(tx: TransactWrite, customer_id: str, use: AddressUse) -> Non
     tx.update(AddressItem(customer_pk(customer_id), address_sk(use.address_id)), actions=actions)
 
 
-def confirm_address(customer_id: str, address_id: str, confirmed_by: str, now: datetime) -> bool:
+def confirm_address(customer_id: str, address_id: str, confirmed_by: str, now: datetime, operator: str) -> bool:
     """Mark an address book entry confirmed; False when the customer has no such address."""
     from pynamodb.exceptions import UpdateError
 
     try:
         AddressItem(customer_pk(customer_id), address_sk(address_id)).update(
-            actions=[AddressItem.confirmed_by.set(confirmed_by), AddressItem.confirmed_at.set(now)],
+            actions=[AddressItem.confirmed_by.set(confirmed_by), AddressItem.confirmed_at.set(now),
+                     AddressItem.confirmed_by_operator.set(operator)],
             condition=AddressItem.pk.exists(),
         )
     except UpdateError as error:

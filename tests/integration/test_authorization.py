@@ -99,10 +99,53 @@ def test_operators_create_list_check_and_revoke_keys_with_the_cli(table):
     assert created.exit_code == 0, created.output
     key = json.loads(created.output)
     assert key["secret"].startswith("lk_web-shop_") and key["scopes"] == ["quotes", "orders"]
-    assert runner.invoke(cli, ["keys", "check", key["secret"]]).exit_code == 0
+    assert runner.invoke(cli, ["keys", "check"], input=key["secret"] + "\n").exit_code == 0
     listed = runner.invoke(cli, ["keys", "list"])
     assert key["key_id"] in listed.output and key["secret"] not in listed.output
     assert runner.invoke(cli, ["keys", "revoke", key["key_id"]]).exit_code == 0
-    assert runner.invoke(cli, ["keys", "check", key["secret"]]).exit_code == 1
+    assert runner.invoke(cli, ["keys", "check"], input=key["secret"] + "\n").exit_code == 1
     bad = runner.invoke(cli, ["keys", "create", "--name", "x", "--channel", "Web Shop", "--scope", "quotes"])
     assert bad.exit_code == 2 and "channel" in bad.output
+
+
+def test_a_rejected_key_gets_an_explicit_deny_on_every_route_of_the_stage():
+    from chalicelib.api.auth import deny_everything
+
+    policy = deny_everything("arn:aws:execute-api:eu-west-2:123456789012:abc123/prod/POST/v1/quotes")
+    statement = policy["policyDocument"]["Statement"][0]
+    assert statement["Effect"] == "Deny"
+    assert statement["Resource"] == ["arn:aws:execute-api:eu-west-2:123456789012:abc123/prod/*"]
+
+
+def test_a_key_store_failure_is_an_error_not_a_cached_deny(table, monkeypatch):
+    from chalicelib.api import auth
+    from chalicelib.store import api_keys as key_store
+
+    def unavailable(secret_hash):
+        raise RuntimeError("DynamoDB unavailable")
+
+    monkeypatch.setattr(key_store, "find_key", unavailable)
+    _, secret = create_key("web shop", "web-shop", ["quotes"])
+    with pytest.raises(RuntimeError):
+        auth.storefront_policy(f"Bearer {secret}", "arn:aws:execute-api:eu-west-2:1:abc/test/POST/v1/quotes")
+
+
+def test_admin_changes_record_who_made_them(client, raw_client):
+    import boto3
+
+    response = raw_client.http.put("/v1/admin/rules", headers={"Content-Type": "application/json",
+                                                                 "X-Operator": "dana"},
+                                   body=json.dumps(client.http.get("/v1/admin/rules").json_body).encode())
+    assert response.status_code == 200
+    items = boto3.client("dynamodb").scan(TableName="loyalty-test")["Items"]
+    versions = [item for item in items if item["item_type"]["S"] == "rules"]
+    assert {item["created_by"]["S"] for item in versions} == {"local:dana"}
+
+
+def test_operator_identity_prefers_the_iam_caller():
+    from chalicelib.api.auth import operator_identity
+
+    context = {"identity": {"userArn": "arn:aws:iam::123456789012:user/dana"}}
+    assert operator_identity(context, {"x-operator": "mallory"}, "prod") == "arn:aws:iam::123456789012:user/dana"
+    assert operator_identity({}, {"x-operator": "mallory"}, "prod") == "unknown"
+    assert operator_identity({}, {"x-operator": "dana"}, "local") == "local:dana"
