@@ -13,15 +13,17 @@ from chalicelib.config import settings
 from chalicelib.api.cursors import decode_cursor, encode_cursor
 from chalicelib.api.errors import json_errors, reshape_chalice_errors
 from chalicelib.api.parsing import (
+    parse_adjustment,
     parse_event,
     parse_json_body,
+    parse_lookup,
     parse_limit,
     parse_order,
     parse_profile,
     parse_quote,
     require_id,
 )
-from chalicelib.services import address_book, customers, health, orders, quotes, rules
+from chalicelib.services import address_book, customers, health, orders, quotes, rules, support
 
 app = Chalice(app_name="loyalty-api")
 app.register_middleware(reshape_chalice_errors, "http")
@@ -108,6 +110,26 @@ def get_ledger(customer_id):
 @json_errors
 def post_quote():
     return quotes.create_quote(parse_quote(_body()))
+
+
+@app.route("/v1/admin/customers", methods=["GET"], authorizer=operators)
+@json_errors
+def find_customers():
+    return support.find_customers(*parse_lookup(app.current_request.query_params or {}))
+
+
+@app.route("/v1/admin/customers/{customer_id}", methods=["GET"], authorizer=operators)
+@json_errors
+def get_customer_360(customer_id):
+    return support.customer_360(require_id(customer_id, "customer_id"))
+
+
+@app.route("/v1/admin/customers/{customer_id}/adjustments", methods=["POST"], authorizer=operators)
+@json_errors
+def post_adjustment(customer_id):
+    customer_id = require_id(customer_id, "customer_id")
+    status, result = support.adjust(customer_id, parse_adjustment(_body(), _now()), _operator())
+    return Response(body=result, status_code=status)
 
 
 @app.route("/v1/admin/customers/{customer_id}/addresses/{address_id}/confirm", methods=["POST"], authorizer=operators)

@@ -413,3 +413,52 @@ def parse_quote(body: Dict[str, Any]) -> QuoteRequest:
     payment = _check_payment(body.get("payment"), problems)
     problems.raise_if_any()
     return QuoteRequest(customer_id, currency, tuple(lines), tuple(codes), address, payment)  # type: ignore[arg-type]
+
+
+ADJUSTMENT_KINDS = {
+    "goodwill_credit": ("adjustment_id", "kind", "amount", "currency", "reason"),
+    "tier_override": ("adjustment_id", "kind", "tier", "until", "reason"),
+    "note": ("adjustment_id", "kind", "text"),
+}
+
+
+def parse_adjustment(body: Dict[str, Any], now: datetime) -> Dict[str, Any]:
+    """An operator's adjustment: a goodwill credit, a tier override until a date, or a note."""
+    problems = Problems()
+    kind = body.get("kind")
+    if kind not in ADJUSTMENT_KINDS:
+        problems.add("kind", f"must be one of {', '.join(ADJUSTMENT_KINDS)}")
+        problems.raise_if_any()
+    check_unknown(body, ADJUSTMENT_KINDS[kind], problems)
+    adjustment = {"adjustment_id": check_id(body.get("adjustment_id"), "adjustment_id", problems), "kind": kind}
+    if kind == "goodwill_credit":
+        adjustment["amount"] = check_int(body.get("amount"), "amount", problems, minimum=1, money=True)
+        adjustment["currency"] = check_currency(body.get("currency"), "currency", problems)
+        adjustment["reason"] = check_text(body.get("reason"), "reason", problems, max_length=500)
+    elif kind == "tier_override":
+        adjustment["tier"] = check_text(body.get("tier"), "tier", problems, max_length=64)
+        until = check_time(body.get("until"), "until", problems)
+        if until is not None and until <= now:
+            problems.add("until", "must be in the future")
+        adjustment["until"] = until.isoformat() if until else None
+        adjustment["reason"] = check_text(body.get("reason"), "reason", problems, max_length=500)
+    else:
+        adjustment["text"] = check_text(body.get("text"), "text", problems, max_length=2000)
+    problems.raise_if_any()
+    return adjustment
+
+
+def parse_lookup(query: Dict[str, str]) -> Tuple[str, str]:
+    """``?email=`` or ``?phone=`` (exactly one)."""
+    given = [(name, query[name]) for name in ("email", "phone") if query.get(name)]
+    if len(given) != 1:
+        raise InvalidInput("give exactly one of email or phone", [{"field": "email", "reason": "one of email, phone"}])
+    name, value = given[0]
+    problems = Problems()
+    text = check_text(value, name, problems, max_length=254)
+    if text and name == "email" and not EMAIL_PATTERN.match(text):
+        problems.add(name, "must be an email address")
+    if text and name == "phone" and not PHONE_PATTERN.match(text):
+        problems.add(name, "must be a phone number")
+    problems.raise_if_any()
+    return name, text  # type: ignore[return-value]

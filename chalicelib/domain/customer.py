@@ -71,6 +71,8 @@ class Customer:
     base_currency: str
     promotion_uses: Mapping[str, int] = field(default_factory=dict)  # code -> committed orders that used it
     addresses: Tuple[AddressRecord, ...] = ()
+    tier_override: Optional[Mapping[str, object]] = None  # {"tier", "until" (ISO), "reason", "by"}
+    lifetime_goodwill: int = 0
 
 
 def month_keys_back(now: datetime, months: int) -> Tuple[str, ...]:

@@ -168,7 +168,10 @@ class LedgerEntry:
 
     @property
     def subject(self) -> str:
-        """What the entry is about, as it reads in its sort key: ``ORDER#o-1#refunded#ev-7``."""
+        """What the entry is about, as it reads in its sort key: ``ORDER#o-1#refunded#ev-7``,
+        or ``ADJUSTMENT#adj-3#goodwill_credit`` for an operator's adjustment."""
+        if self.order_id is None:
+            return f"ADJUSTMENT#{self.event_id}#{self.entry_type}"
         if self.entry_type == "order_placed":
             return f"ORDER#{self.order_id}#placed"
         return f"ORDER#{self.order_id}#{self.entry_type}#{self.event_id}"

@@ -24,7 +24,7 @@ from ..domain.checkout import (
 )
 from ..domain.customer import Customer, month_keys_back
 from ..domain.errors import InvalidInput
-from ..domain.history import CustomerHistory
+from ..domain.history import CustomerHistory, TierOverride
 from ..domain.ledger import OrderSubmission
 from ..domain.pricing import Quote, quote_for_cart
 from ..domain.rules import Rules
@@ -41,6 +41,10 @@ def history_of(customer: Optional[Customer]) -> CustomerHistory:
     if customer is None:
         return CustomerHistory.guest()
     stats = customer.stats
+    override = None
+    if customer.tier_override:
+        raw = customer.tier_override
+        override = TierOverride(str(raw["tier"]), datetime.fromisoformat(str(raw["until"])), str(raw.get("reason", "")))
     return CustomerHistory(
         customer_id=customer.profile.customer_id,
         lifetime_orders=stats.lifetime_orders,
@@ -49,6 +53,7 @@ def history_of(customer: Optional[Customer]) -> CustomerHistory:
         last_order_at=stats.last_order_at,
         months=stats.months,
         promotion_uses=customer.promotion_uses,
+        tier_override=override,
     )
 
 

@@ -13,6 +13,7 @@ ORDER#<order_id>         EVENT#<event_id>                                order_e
 CUSTOMER#<customer_id>   PROFILE#PROMO#<CODE>                            promotion_use
 CUSTOMER#<customer_id>   PROFILE#ADDR#<fingerprint>                      address
 CUSTOMER#<customer_id>   DECISION#2026-11-20T10:15:00Z#<quote_id>        decision
+CUSTOMER#<customer_id>   ADJUSTMENT#<adjustment_id>                      adjustment
 QUOTE#<quote_id>         DECISION                                        decision
 PROMOTION#<CODE>         BUDGET                                          promotion_budget
 APIKEY#<sha256 of key>   APIKEY                                          api_key
@@ -136,6 +137,8 @@ class ProfileItem(TableItem, discriminator="profile"):
     cancellations_count = NumberAttribute(default=0)
     first_order_at = UTCDateTimeAttribute(null=True)
     last_order_at = UTCDateTimeAttribute(null=True)
+    tier_override = JSONAttribute(null=True)  # {"tier", "until", "reason", "by"} set by an operator
+    lifetime_goodwill = NumberAttribute(default=0)  # goodwill credits granted, base currency
     version = NumberAttribute(default=0)
 
 
@@ -147,6 +150,7 @@ class MonthItem(TableItem, discriminator="month"):
     orders = NumberAttribute(default=0)
     net_spend = NumberAttribute(default=0)
     gross_spend = NumberAttribute(default=0)
+    goodwill = NumberAttribute(default=0)  # goodwill credits granted this month, base currency
 
 
 class LedgerItem(TableItem, discriminator="ledger"):
@@ -231,6 +235,19 @@ class AddressItem(TableItem, discriminator="address"):
     confirmed_by = UnicodeAttribute(null=True)  # payment_provider | operator
     confirmed_at = UTCDateTimeAttribute(null=True)
     confirmed_by_operator = UnicodeAttribute(null=True)  # the operator's IAM ARN
+
+
+class AdjustmentItem(TableItem, discriminator="adjustment"):
+    """An operator's adjustment (goodwill credit, tier override, note): the idempotency
+    record by adjustment id, and what the support view lists."""
+
+    customer_id = UnicodeAttribute()
+    adjustment_id = UnicodeAttribute()
+    kind = UnicodeAttribute()  # goodwill_credit | tier_override | note
+    at = UTCDateTimeAttribute()
+    operator = UnicodeAttribute()
+    request_hash = UnicodeAttribute()
+    details = JSONAttribute()
 
 
 class DecisionItem(TableItem, discriminator="decision"):

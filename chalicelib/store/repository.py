@@ -27,6 +27,7 @@ from .models import (
     PROFILE_SK,
     PROMO_USE_PREFIX,
     AddressItem,
+    AdjustmentItem,
     DecisionItem,
     LedgerItem,
     MonthItem,
@@ -187,7 +188,8 @@ def load_customer(customer_id: str, base_currency: str, since_month: Optional[st
     if profile is None:
         return None
     customer = _customer_from(profile, months, base_currency)
-    return Customer(customer.profile, customer.stats, customer.base_currency, uses, tuple(addresses))
+    return Customer(customer.profile, customer.stats, customer.base_currency, uses, tuple(addresses),
+                    profile.tier_override, int(profile.lifetime_goodwill or 0))
 
 
 def _customer_from(item: ProfileItem, months: Dict[str, MonthTotals], base_currency: str) -> Customer:
@@ -727,3 +729,72 @@ def _ledger_item(entry: LedgerEntry, now: datetime, source: str) -> LedgerItem:
         source=source,
         details=entry.details,
     )
+
+
+# ---------------------------------------------------------------- support
+
+
+def recent_decisions(customer_id: str, limit: int = 20) -> List[dict]:
+    """The customer's recorded address-trust decisions, newest first."""
+    query = DecisionItem.query(customer_pk(customer_id), key_range("DECISION#"), scan_index_forward=False,
+                               limit=limit)
+    return [{"quote_id": item.quote_id, "decided_at": iso_utc(item.decided_at), "decision": item.decision,
+             "score": int(item.score), **item.details} for item in query]
+
+
+def adjustments(customer_id: str, limit: int = 100) -> List[dict]:
+    """The customer's adjustments, newest first."""
+    items = list(AdjustmentItem.query(customer_pk(customer_id), key_range("ADJUSTMENT#"), limit=limit))
+    items.sort(key=lambda item: item.at, reverse=True)
+    return [{"adjustment_id": item.adjustment_id, "kind": item.kind, "at": iso_utc(item.at),
+             "operator": item.operator, **item.details} for item in items]
+
+
+def customer_ids_by(index: str, value_hash: str) -> List[str]:
+    """Customers whose normalised email or phone hashes to ``value_hash`` (a Query on the
+    keys-only GSI; through the table connection, since a model query would filter on
+    ``item_type``, which a keys-only index does not carry)."""
+    index_name = (ProfileItem.by_email if index == "email" else ProfileItem.by_phone).Meta.index_name
+    answer = TableItem._get_connection().query(value_hash, index_name=index_name)
+    return sorted({item["pk"]["S"].split("#", 1)[1] for item in answer.get("Items", [])})
+
+
+def get_adjustment(customer_id: str, adjustment_id: str) -> Optional[AdjustmentItem]:
+    try:
+        return AdjustmentItem.get(customer_pk(customer_id), f"ADJUSTMENT#{adjustment_id}", consistent_read=True)
+    except AdjustmentItem.DoesNotExist:
+        return None
+
+
+def commit_adjustment(customer_id: str, adjustment_id: str, kind: str, at: datetime, operator: str,
+                      request_hash: str, details: dict, entry: LedgerEntry, profile_actions: list,
+                      goodwill_base: int = 0) -> None:
+    """One transaction: the adjustment record (if absent), its ledger entry, the profile change.
+
+    Raises :class:`EventAlreadyExists` when the adjustment id was used before, and
+    ``NotFound``-worthy :class:`LookupError` when the customer does not exist.
+    """
+    try:
+        with _transaction() as tx:
+            tx.save(AdjustmentItem(customer_pk(customer_id), f"ADJUSTMENT#{adjustment_id}", customer_id=customer_id,
+                                   adjustment_id=adjustment_id, kind=kind, at=at, operator=operator,
+                                   request_hash=request_hash, details=details),
+                    condition=AdjustmentItem.pk.does_not_exist())
+            tx.save(_ledger_item(entry, at, "admin"), condition=LedgerItem.pk.does_not_exist())
+            actions = profile_actions + [ProfileItem.version.add(1)]
+            if goodwill_base:
+                actions.append(ProfileItem.lifetime_goodwill.add(goodwill_base))
+            tx.update(ProfileItem(customer_pk(customer_id), PROFILE_SK), actions=actions,
+                      condition=ProfileItem.pk.exists())
+            if goodwill_base:
+                month = entry.at.astimezone(timezone.utc).strftime("%Y-%m")
+                tx.update(MonthItem(customer_pk(customer_id), MONTH_PREFIX + month),
+                          actions=[MonthItem.item_type.set(MonthItem), MonthItem.customer_id.set(customer_id),
+                                   MonthItem.month.set(month), MonthItem.goodwill.add(goodwill_base)])
+    except TransactWriteError as error:
+        codes = cancellation_codes(error)
+        if codes and codes[0] == "ConditionalCheckFailed":
+            raise EventAlreadyExists(adjustment_id) from error
+        if len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
+            raise LookupError(customer_id) from error
+        raise
