@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from chalice import Chalice, IAMAuthorizer, Response
 
-from chalicelib.api.auth import AUTHORIZER_TTL_SECONDS, operator_identity, storefront_policy
+from chalicelib.api.auth import AUTHORIZER_TTL_SECONDS, bearer_policy, customer_id_of, operator_identity
 from chalicelib.config import settings
 
 from chalicelib.api.cursors import decode_cursor, encode_cursor
@@ -23,7 +23,7 @@ from chalicelib.api.parsing import (
     parse_quote,
     require_id,
 )
-from chalicelib.services import address_book, customers, health, orders, quotes, rules, support
+from chalicelib.services import address_book, customers, health, me, orders, quotes, rules, support
 
 app = Chalice(app_name="loyalty-api")
 app.register_middleware(reshape_chalice_errors, "http")
@@ -31,9 +31,9 @@ operators = IAMAuthorizer()
 
 
 @app.authorizer(ttl_seconds=AUTHORIZER_TTL_SECONDS)
-def storefront_key(auth_request):
-    """Storefront API keys (see chalicelib/api/auth.py for which key may call which route)."""
-    return storefront_policy(auth_request.token, auth_request.method_arn)
+def bearer(auth_request):
+    """Storefront API keys and customers' app tokens (chalicelib/api/auth.py says who may call what)."""
+    return bearer_policy(auth_request.token, auth_request.method_arn)
 
 IMPORT_BUCKET = os.environ.get("LOYALTY_IMPORT_BUCKET", "loyalty-imports-local")
 IMPORT_PREFIX = "imports/"
@@ -62,7 +62,7 @@ def get_health():
     return Response(body=report, status_code=503 if report["status"] == "unavailable" else 200)
 
 
-@app.route("/v1/customers/{customer_id}", methods=["PUT"], authorizer=storefront_key)
+@app.route("/v1/customers/{customer_id}", methods=["PUT"], authorizer=bearer)
 @json_errors
 def put_customer(customer_id):
     customer_id = require_id(customer_id, "customer_id")
@@ -70,13 +70,13 @@ def put_customer(customer_id):
     return customers.upsert_profile(customer_id, fields)
 
 
-@app.route("/v1/customers/{customer_id}", methods=["GET"], authorizer=storefront_key)
+@app.route("/v1/customers/{customer_id}", methods=["GET"], authorizer=bearer)
 @json_errors
 def get_customer(customer_id):
     return customers.customer_summary(require_id(customer_id, "customer_id"))
 
 
-@app.route("/v1/customers/{customer_id}/orders", methods=["POST"], authorizer=storefront_key)
+@app.route("/v1/customers/{customer_id}/orders", methods=["POST"], authorizer=bearer)
 @json_errors
 def post_order(customer_id):
     customer_id = require_id(customer_id, "customer_id")
@@ -85,7 +85,7 @@ def post_order(customer_id):
     return Response(body=result, status_code=status)
 
 
-@app.route("/v1/customers/{customer_id}/orders/{order_id}/events", methods=["POST"], authorizer=storefront_key)
+@app.route("/v1/customers/{customer_id}/orders/{order_id}/events", methods=["POST"], authorizer=bearer)
 @json_errors
 def post_order_event(customer_id, order_id):
     customer_id = require_id(customer_id, "customer_id")
@@ -95,7 +95,7 @@ def post_order_event(customer_id, order_id):
     return Response(body=result, status_code=status)
 
 
-@app.route("/v1/customers/{customer_id}/ledger", methods=["GET"], authorizer=storefront_key)
+@app.route("/v1/customers/{customer_id}/ledger", methods=["GET"], authorizer=bearer)
 @json_errors
 def get_ledger(customer_id):
     customer_id = require_id(customer_id, "customer_id")
@@ -106,7 +106,29 @@ def get_ledger(customer_id):
     return {"customer_id": customer_id, "entries": entries, "next_cursor": encode_cursor(next_after)}
 
 
-@app.route("/v1/quotes", methods=["POST"], authorizer=storefront_key)
+@app.route("/v1/me", methods=["GET"], authorizer=bearer)
+@json_errors
+def get_me():
+    return me.my_status(customer_id_of(app.current_request.context))
+
+
+@app.route("/v1/me/ledger", methods=["GET"], authorizer=bearer)
+@json_errors
+def get_my_ledger():
+    query = app.current_request.query_params or {}
+    limit = parse_limit(query.get("limit"), default=LEDGER_PAGE_DEFAULT, maximum=LEDGER_PAGE_MAX)
+    after = decode_cursor(query.get("cursor"), prefix="LEDGER#")
+    entries, next_after = me.my_ledger(customer_id_of(app.current_request.context), limit, after)
+    return {"entries": entries, "next_cursor": encode_cursor(next_after)}
+
+
+@app.route("/v1/me/addresses", methods=["GET"], authorizer=bearer)
+@json_errors
+def get_my_addresses():
+    return me.my_addresses(customer_id_of(app.current_request.context))
+
+
+@app.route("/v1/quotes", methods=["POST"], authorizer=bearer)
 @json_errors
 def post_quote():
     return quotes.create_quote(parse_quote(_body()))

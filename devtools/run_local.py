@@ -33,6 +33,7 @@ from typing import Any, Mapping
 from devtools import localdb
 from devtools.app_env import local_app_environment, table_name
 from devtools.banner import ready_banner
+from devtools.local_customer_keys import local_token_settings
 from devtools.processes import spawn_process_group, stop_process_group
 
 REPO_ROOT = localdb.REPO_ROOT
@@ -230,6 +231,7 @@ def local_credentials(settings: Settings, server: localdb.LocalServer, api_key: 
         "dynamodb_endpoint": server.endpoint,
         "backend": server.backend,
         "storefront_api_key": api_key,
+        "customer_token_command": "python -m devtools.local_customer_keys <customer_id>",
     }
 
 
@@ -298,6 +300,7 @@ def serve(settings: Settings, stack: ExitStack) -> int:
 
     env = local_app_environment(server.endpoint, server.backend, settings.table)
     env["LOYALTY_QUOTE_SIGNING_KEY"] = local_quote_signing_key()
+    env.update(local_token_settings(DATA_DIR))  # customers' app tokens, signed by a key under .data/
     run_app_cli("create-table", env)
     run_app_cli("seed-demo", env)
     credentials = local_credentials(settings, server, local_storefront_key(env))

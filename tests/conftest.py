@@ -98,3 +98,35 @@ def with_settings(monkeypatch):
     yield apply
     monkeypatch.undo()
     settings.cache_clear()
+
+
+@pytest.fixture
+def customer_token(tmp_path, monkeypatch):
+    """Mint customers' app tokens signed by a local key pair (as the local stage does):
+    ``customer_token("c-1")``, ``customer_token("c-1", minutes=-5)`` for an expired one."""
+    from chalicelib.services.customer_tokens import reset_customer_token_verifier
+    from devtools.local_customer_keys import local_token_settings, mint_customer_token
+
+    data_dir = tmp_path / ".data"
+    for name, value in local_token_settings(data_dir=data_dir).items():
+        monkeypatch.setenv(name, value)
+    reset_customer_token_verifier()
+
+    def mint(customer_id, minutes=60):
+        if minutes > 0:
+            return mint_customer_token(customer_id, minutes=minutes, data_dir=data_dir)
+        # An already expired token: the same claims, issued an hour ago, expired `minutes` ago.
+        import time
+
+        import jwt
+
+        from devtools import local_customer_keys as local
+
+        keys = local.ensure_local_customer_keys(data_dir)
+        issued = int(time.time()) - 3600
+        claims = local._cognito_claims(customer_id, 60 + minutes, "access", now=issued)
+        return jwt.encode(claims, local._load_private_key(keys.private_key_path), algorithm="RS256",
+                          headers={"kid": keys.kid})
+
+    yield mint
+    reset_customer_token_verifier()

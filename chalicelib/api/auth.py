@@ -4,6 +4,8 @@
   routes (``ROUTE_SCOPES``). The custom authorizer returns a policy covering every route the
   key may call, so API Gateway can cache it for ``AUTHORIZER_TTL_SECONDS``: a revoked key
   stops working within that time.
+- A customer's app sends its Cognito token (a JWT) and gets only ``CUSTOMER_ROUTES``,
+  for the customer the token names.
 - ``/v1/admin/*`` routes use IAM (SigV4) in deployed stages; ``chalice local`` does not
   enforce IAM, so the local stage is for a developer's own machine only.
 - ``OPEN_ROUTES`` need nothing.
@@ -18,11 +20,14 @@ from typing import Dict, List, Optional, Tuple
 from chalice import AuthResponse, AuthRoute
 
 from ..services.api_keys import verify_key
+from ..services.customer_tokens import looks_like_jwt, verify_customer_token
 
 logger = logging.getLogger("loyalty.auth")
 AUTHORIZER_TTL_SECONDS = 300
 ADMIN_PREFIX = "/v1/admin/"
 OPEN_ROUTES = {("/v1/health", "GET")}
+# A customer's own data; the customer id comes from the verified token, never the request.
+CUSTOMER_ROUTES = {("/v1/me", "GET"), ("/v1/me/ledger", "GET"), ("/v1/me/addresses", "GET")}
 ROUTE_SCOPES: Dict[Tuple[str, str], str] = {
     ("/v1/quotes", "POST"): "quotes",
     ("/v1/customers/{customer_id}/orders", "POST"): "orders",
@@ -53,14 +58,17 @@ def routes_for_scopes(scopes) -> List[AuthRoute]:
     return [AuthRoute(path, sorted(methods)) for path, methods in sorted(by_path.items())]
 
 
-def storefront_policy(authorization_header: Optional[str], method_arn: str):
-    """The authorizer's answer: the routes a valid key may call, or an explicit Deny.
+def bearer_policy(authorization_header: Optional[str], method_arn: str):
+    """The authorizer's answer for a Bearer token: a customer's app token (a JWT) gets the
+    ``/v1/me`` routes, a storefront key the routes of its scopes; anything else an explicit Deny.
 
-    A failure to read the key (DynamoDB unavailable) is logged, without the key, and raised:
-    API Gateway then answers 500 for this request only, whereas a Deny would be cached for
-    the TTL and lock a valid key out.
+    A failure to check a token (DynamoDB or the JWKS unavailable) is logged, without the
+    token, and raised: API Gateway then answers 500 for this request only, whereas a Deny
+    would be cached for the TTL and lock a valid caller out.
     """
     token = bearer_token(authorization_header)
+    if token and looks_like_jwt(token):
+        return _customer_policy(token, method_arn)
     try:
         key = verify_key(token) if token else None
     except Exception:
@@ -70,6 +78,27 @@ def storefront_policy(authorization_header: Optional[str], method_arn: str):
         return deny_everything(method_arn)
     return AuthResponse(routes=routes_for_scopes(key.scopes), principal_id=key.key_id,
                         context={"key_id": key.key_id, "channel": key.channel, "scopes": ",".join(key.scopes)})
+
+
+def _customer_policy(token: str, method_arn: str):
+    try:
+        principal = verify_customer_token(token)
+    except Exception:
+        logger.exception("the authorizer could not verify customer tokens")
+        raise
+    if principal is None:
+        return deny_everything(method_arn)
+    routes = [AuthRoute(path, [method]) for path, method in sorted(CUSTOMER_ROUTES)]
+    return AuthResponse(routes=routes, principal_id=principal.customer_id,
+                        context={"customer_id": principal.customer_id, "token_use": principal.token_use})
+
+
+def customer_id_of(context: Optional[dict]) -> str:
+    """The customer a ``/v1/me`` request is for: only ever the verified token's."""
+    customer_id = ((context or {}).get("authorizer") or {}).get("customer_id")
+    if not customer_id:
+        raise PermissionError("a /v1/me route was reached without a verified customer token")
+    return customer_id
 
 
 def deny_everything(method_arn: str) -> dict:

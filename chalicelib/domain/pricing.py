@@ -413,6 +413,14 @@ def _tier_discount(tier: Tier, cart: _Cart) -> Tuple[Optional[_Discount], Option
     return _Discount(code, "tier", _tier_description(tier, cart.currency, cap), parts), None
 
 
+def tier_benefits_text(tier: Tier, currency: str) -> Optional[str]:
+    """What a tier gives, in words ("Gold tier discount: 10% off running-shoes, ..."), or None."""
+    if not tier.benefits.gives_discount:
+        return None
+    cap = tier.benefits.cap
+    return _tier_description(tier, currency, cap)
+
+
 def _tier_description(tier: Tier, currency: str, cap: Optional[int]) -> str:
     percents = tier.benefits.percent_bp_by_category
     named = [f"{percent_text(bp)} off {category}" for category, bp in percents.items() if category != "*" and bp]

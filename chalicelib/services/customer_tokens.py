@@ -395,7 +395,7 @@ def _principal(claims: Mapping[str, Any], settings: CustomerTokenSettings) -> Cu
 def _claims_problem(claims: Mapping[str, Any], settings: CustomerTokenSettings) -> str | None:
     """Why verified claims are still not for us (token use, audience, subject, lifetime), or ``None``."""
     token_use = claims.get("token_use")
-    if token_use not in settings.token_uses:
+    if not isinstance(token_use, str) or token_use not in settings.token_uses:
         return "token_use not accepted"
     if _audience(claims, token_use) not in settings.audiences:
         return "audience is not our app client"

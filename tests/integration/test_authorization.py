@@ -5,8 +5,8 @@ import json
 import pytest
 from chalice import IAMAuthorizer
 
-from app import app, storefront_key
-from chalicelib.api.auth import ADMIN_PREFIX, OPEN_ROUTES, ROUTE_SCOPES
+from app import app, bearer
+from chalicelib.api.auth import ADMIN_PREFIX, CUSTOMER_ROUTES, OPEN_ROUTES, ROUTE_SCOPES
 from chalicelib.services.api_keys import create_key, list_keys, revoke_key
 
 ROUTES = sorted((path, method) for path, methods in app.routes.items() for method in methods)
@@ -28,7 +28,8 @@ def call(raw_client, path, method, token=None):
 
 def test_every_route_has_exactly_one_access_rule():
     for path, method in ROUTES:
-        rules = [(path, method) in OPEN_ROUTES, (path, method) in ROUTE_SCOPES, path.startswith(ADMIN_PREFIX)]
+        rules = [(path, method) in OPEN_ROUTES, (path, method) in ROUTE_SCOPES, (path, method) in CUSTOMER_ROUTES,
+                 path.startswith(ADMIN_PREFIX)]
         assert sum(rules) == 1, f"{method} {path} needs exactly one access rule in chalicelib/api/auth.py"
 
 
@@ -39,11 +40,30 @@ def test_each_route_is_wired_to_its_authorizer(path, method):
         assert authorizer is None
     elif path.startswith(ADMIN_PREFIX):
         assert isinstance(authorizer, IAMAuthorizer)
+    elif (path, method) in CUSTOMER_ROUTES:
+        assert authorizer is bearer
     else:
-        assert authorizer is storefront_key
+        assert authorizer is bearer
 
 
 STOREFRONT_ROUTES = sorted(ROUTE_SCOPES)
+
+
+@pytest.mark.parametrize("path, method", STOREFRONT_ROUTES)
+def test_storefront_routes_refuse_customer_tokens(raw_client, customer_token, path, method):
+    assert call(raw_client, path, method, f"Bearer {customer_token('c-1')}").status_code == 403
+
+
+@pytest.mark.parametrize("path, method", sorted(CUSTOMER_ROUTES))
+def test_customer_routes_take_only_a_valid_customer_token(raw_client, customer_token, path, method):
+    _, key = create_key("web shop", "web-shop", ["quotes", "orders", "customers"])
+    assert call(raw_client, path, method).status_code == 401
+    assert call(raw_client, path, method, f"Bearer {key}").status_code == 403
+    assert call(raw_client, path, method, f"Bearer {customer_token('c-1', minutes=-5)}").status_code == 403
+    assert call(raw_client, path, method, "Bearer a.b.c").status_code == 403
+    tampered = customer_token("c-1")[:-6] + "AAAAAA"
+    assert call(raw_client, path, method, f"Bearer {tampered}").status_code == 403
+    assert call(raw_client, path, method, f"Bearer {customer_token('c-1')}").status_code not in (401, 403)
 
 
 @pytest.mark.parametrize("path, method", STOREFRONT_ROUTES)
@@ -127,7 +147,7 @@ def test_a_key_store_failure_is_an_error_not_a_cached_deny(table, monkeypatch):
     monkeypatch.setattr(key_store, "find_key", unavailable)
     _, secret = create_key("web shop", "web-shop", ["quotes"])
     with pytest.raises(RuntimeError):
-        auth.storefront_policy(f"Bearer {secret}", "arn:aws:execute-api:eu-west-2:1:abc/test/POST/v1/quotes")
+        auth.bearer_policy(f"Bearer {secret}", "arn:aws:execute-api:eu-west-2:1:abc/test/POST/v1/quotes")
 
 
 def test_admin_changes_record_who_made_them(client, raw_client):
