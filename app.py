@@ -23,7 +23,7 @@ from chalicelib.api.parsing import (
     parse_quote,
     require_id,
 )
-from chalicelib.services import address_book, customers, health, me, orders, quotes, rules, support
+from chalicelib.services import address_book, customers, health, me, orders, privacy, quotes, rules, support
 
 app = Chalice(app_name="loyalty-api")
 app.register_middleware(reshape_chalice_errors, "http")
@@ -152,6 +152,12 @@ def post_adjustment(customer_id):
     customer_id = require_id(customer_id, "customer_id")
     status, result = support.adjust(customer_id, parse_adjustment(_body(), _now()), _operator())
     return Response(body=result, status_code=status)
+
+
+@app.route("/v1/admin/customers/{customer_id}/personal-data", methods=["DELETE"], authorizer=operators)
+@json_errors
+def erase_personal_data(customer_id):
+    return privacy.erase_personal_data(require_id(customer_id, "customer_id"), _operator())
 
 
 @app.route("/v1/admin/customers/{customer_id}/addresses/{address_id}/confirm", methods=["POST"], authorizer=operators)

@@ -138,6 +138,7 @@ class ProfileItem(TableItem, discriminator="profile"):
     first_order_at = UTCDateTimeAttribute(null=True)
     last_order_at = UTCDateTimeAttribute(null=True)
     tier_override = JSONAttribute(null=True)  # {"tier", "until", "reason", "by"} set by an operator
+    erased_at = UTCDateTimeAttribute(null=True)  # personal data erased on request; aggregates kept
     lifetime_goodwill = NumberAttribute(default=0)  # goodwill credits granted, base currency
     version = NumberAttribute(default=0)
 

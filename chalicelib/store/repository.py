@@ -798,3 +798,72 @@ def commit_adjustment(customer_id: str, adjustment_id: str, kind: str, at: datet
         if len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
             raise LookupError(customer_id) from error
         raise
+
+
+# ---------------------------------------------------------------- erasure
+
+
+def customer_order_ids(customer_id: str) -> List[str]:
+    """Every order id in the customer's ledger (placements), read page by page."""
+    query = LedgerItem.query(customer_pk(customer_id), key_range(LEDGER_PREFIX),
+                             attributes_to_get=["entry_type", "order_id", "item_type"])
+    return sorted({item.order_id for item in query if item.entry_type == LEDGER_ENTRY_TYPES_PLACED})
+
+
+def erase_order_address(order_id: str, customer_id: str, token: str) -> bool:
+    """Replace an order's shipping address by a token; False when the order is not this customer's."""
+    from pynamodb.exceptions import UpdateError
+
+    try:
+        OrderItem(order_pk(order_id), ORDER_SK).update(
+            actions=[OrderItem.shipping_address.set({"erased": token})],
+            condition=(OrderItem.customer_id == customer_id) & OrderItem.shipping_address.exists())
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def erase_addresses(customer_id: str, token_for) -> int:
+    count = 0
+    for item in AddressItem.query(customer_pk(customer_id), key_range("PROFILE#ADDR#")):
+        if "erased" in (item.address or {}):
+            continue
+        item.update(actions=[AddressItem.address.set({"erased": token_for("address")}),
+                             AddressItem.normalised.set({"erased": True})])
+        count += 1
+    return count
+
+
+def erase_decisions(customer_id: str) -> int:
+    count = 0
+    for item in DecisionItem.query(customer_pk(customer_id), key_range("DECISION#")):
+        if not item.details.get("erased"):
+            item.update(actions=[DecisionItem.details.set({"erased": True})])
+            count += 1
+    return count
+
+
+def finish_erasure(customer_id: str, tokens: Dict[str, str], now: datetime, operator: str, summary: dict,
+                   entry: LedgerEntry) -> None:
+    """The last step, in one transaction: profile fields replaced by tokens, lookup hashes
+    removed, the erasure recorded on the ledger and as an adjustment naming the operator."""
+    with _transaction() as tx:
+        tx.save(AdjustmentItem(customer_pk(customer_id), f"ADJUSTMENT#{entry.event_id}", customer_id=customer_id,
+                               adjustment_id=entry.event_id, kind="erasure", at=now, operator=operator,
+                               request_hash="erasure", details=summary),
+                condition=AdjustmentItem.pk.does_not_exist())
+        tx.save(_ledger_item(entry, now, "admin"), condition=LedgerItem.pk.does_not_exist())
+        tx.update(ProfileItem(customer_pk(customer_id), PROFILE_SK), actions=[
+            ProfileItem.name.set(tokens["name"]), ProfileItem.email.set(tokens["email"]),
+            ProfileItem.phone.set(tokens["phone"]), ProfileItem.email_hash.remove(), ProfileItem.phone_hash.remove(),
+            ProfileItem.erased_at.set(now), ProfileItem.version.add(1)], condition=ProfileItem.pk.exists())
+
+
+def erased_at(customer_id: str) -> Optional[datetime]:
+    try:
+        return ProfileItem.get(customer_pk(customer_id), PROFILE_SK, consistent_read=True,
+                               attributes_to_get=["erased_at", "item_type"]).erased_at
+    except ProfileItem.DoesNotExist:
+        raise LookupError(customer_id) from None

@@ -1,0 +1,51 @@
+"""Erasing a customer's personal data on request, keeping the anonymous ledger and aggregates.
+
+Name, email and phone on the profile, the address lines of the address book and of every
+order, and the addresses in recorded checkout decisions are replaced by random tokens that
+cannot be reversed; the email and phone lookup hashes are removed. Orders, amounts, tiers
+and counts stay, so the store's figures stay exact.
+
+A history can be larger than one transaction, so the erasure runs in idempotent steps (each
+item is overwritten, never read back) and finishes with one transaction that marks the
+profile erased and audits it: a crash midway is resumed by calling it again.
+Staff notes are free text and are kept; erase them by hand if they hold personal data.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timezone
+from typing import Optional
+
+from ..domain.errors import NotFound
+from ..domain.ledger import LedgerEntry
+from ..domain.times import iso_utc
+from ..store import repository as store
+
+ERASURE_ID = "personal-data-erasure"
+
+
+def _token(kind: str) -> str:
+    return f"erased-{kind}-{secrets.token_hex(8)}"
+
+
+def erase_personal_data(customer_id: str, operator: str, *, now: Optional[datetime] = None) -> dict:
+    now = now or datetime.now(timezone.utc)
+    try:
+        already = store.erased_at(customer_id)
+    except LookupError:
+        raise NotFound(f"no customer {customer_id}") from None
+    if already is not None:
+        return {"customer_id": customer_id, "erased_at": iso_utc(already), "already_erased": True}
+    orders = sum(store.erase_order_address(order_id, customer_id, _token("address"))
+                 for order_id in store.customer_order_ids(customer_id))
+    summary = {
+        "orders_with_address_erased": orders,
+        "addresses_erased": store.erase_addresses(customer_id, _token),
+        "decisions_erased": store.erase_decisions(customer_id),
+    }
+    entry = LedgerEntry(customer_id=customer_id, entry_type="personal_data_erased", at=now, event_id=ERASURE_ID,
+                        description="Personal data erased on request; order history kept anonymously",
+                        details={"operator": operator, **summary})
+    tokens = {field: _token(field) for field in ("name", "email", "phone")}
+    store.finish_erasure(customer_id, tokens, now, operator, summary, entry)
+    return {"customer_id": customer_id, "erased_at": iso_utc(now), "already_erased": False, **summary}

@@ -1,0 +1,46 @@
+"""Erasing a customer's personal data: contact details and address lines become irreversible
+tokens everywhere they were stored; the anonymous order history and aggregates stay exact."""
+import json
+
+import boto3
+
+from .helpers import order_body, post, put
+
+ADDRESS = {"line1": "Flat 9, 12 Secret Gardens", "city": "London", "postcode": "SW1A 2AA", "country": "GB"}
+
+
+def erase(raw_client, customer_id="zoe"):
+    return raw_client.http.delete(f"/v1/admin/customers/{customer_id}/personal-data", headers={"X-Operator": "dana"})
+
+
+def test_erasure_removes_personal_data_everywhere_and_keeps_the_figures(client, raw_client, table):
+    put(client, "/v1/customers/zoe", {"email": "zoe@example.org", "phone": "+44 7700 900999", "name": "Zoë"})
+    for number in range(3):
+        post(client, "/v1/customers/zoe/orders", order_body(f"z-{number}", shipping_address=ADDRESS))
+    post(client, "/v1/quotes", {"customer_id": "zoe", "currency": "GBP",
+                                "shipping_address": dict(ADDRESS, line1="Suite 12, 1 Forwarding Way", country="US",
+                                                         postcode="19808", city="Wilmington"),
+                                "lines": [{"sku": "A", "category": "c", "quantity": 1, "unit_amount": 90000}]})
+    before = client.http.get("/v1/customers/zoe").json_body["stats"]
+
+    response = erase(raw_client)
+    assert response.status_code == 200, response.json_body
+    assert response.json_body["orders_with_address_erased"] == 3 and response.json_body["addresses_erased"] == 1
+
+    dump = json.dumps(boto3.client("dynamodb").scan(TableName=table)["Items"])
+    for secret in ("zoe@example.org", "900999", "Zoë", "Secret Gardens", "SW1A", "Forwarding Way"):
+        assert secret not in dump, secret
+    assert client.http.get("/v1/customers/zoe").json_body["stats"] == before
+    assert raw_client.http.get("/v1/admin/customers?email=zoe%40example.org").json_body["customers"] == []
+    view = raw_client.http.get("/v1/admin/customers/zoe").json_body
+    assert view["recent_ledger"][0]["type"] == "personal_data_erased"
+    assert view["adjustments"][0]["operator"] == "local:dana"
+
+
+def test_erasing_twice_is_harmless_and_an_unknown_customer_is_a_404(client, raw_client):
+    put(client, "/v1/customers/zoe", {"email": "zoe@example.org"})
+    first = erase(raw_client).json_body
+    again = erase(raw_client).json_body
+    assert first["already_erased"] is False and again["already_erased"] is True
+    assert again["erased_at"] == first["erased_at"]
+    assert erase(raw_client, "ghost").status_code == 404
