@@ -17,13 +17,14 @@ from chalicelib.api.parsing import (
     parse_event,
     parse_json_body,
     parse_lookup,
+    parse_merge,
     parse_limit,
     parse_order,
     parse_profile,
     parse_quote,
     require_id,
 )
-from chalicelib.services import address_book, customers, health, me, orders, privacy, quotes, rules, support
+from chalicelib.services import address_book, customers, health, me, merge, orders, privacy, quotes, rules, support
 
 app = Chalice(app_name="loyalty-api")
 app.register_middleware(reshape_chalice_errors, "http")
@@ -152,6 +153,13 @@ def post_adjustment(customer_id):
     customer_id = require_id(customer_id, "customer_id")
     status, result = support.adjust(customer_id, parse_adjustment(_body(), _now()), _operator())
     return Response(body=result, status_code=status)
+
+
+@app.route("/v1/admin/customers/{customer_id}/merge", methods=["POST"], authorizer=operators)
+@json_errors
+def merge_customers(customer_id):
+    customer_id = require_id(customer_id, "customer_id")
+    return merge.merge_customers(customer_id, parse_merge(_body()), _operator())
 
 
 @app.route("/v1/admin/customers/{customer_id}/personal-data", methods=["DELETE"], authorizer=operators)

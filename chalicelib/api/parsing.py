@@ -462,3 +462,12 @@ def parse_lookup(query: Dict[str, str]) -> Tuple[str, str]:
         problems.add(name, "must be a phone number")
     problems.raise_if_any()
     return name, text  # type: ignore[return-value]
+
+
+def parse_merge(body: Dict[str, Any]) -> str:
+    """``{"source_customer_id"}``: the record whose history moves into the path's customer."""
+    problems = Problems()
+    check_unknown(body, ("source_customer_id",), problems)
+    source = check_id(body.get("source_customer_id"), "source_customer_id", problems)
+    problems.raise_if_any()
+    return source  # type: ignore[return-value]

@@ -139,6 +139,7 @@ class ProfileItem(TableItem, discriminator="profile"):
     last_order_at = UTCDateTimeAttribute(null=True)
     tier_override = JSONAttribute(null=True)  # {"tier", "until", "reason", "by"} set by an operator
     erased_at = UTCDateTimeAttribute(null=True)  # personal data erased on request; aggregates kept
+    merged_into = UnicodeAttribute(null=True)  # this record's history was moved to that customer
     lifetime_goodwill = NumberAttribute(default=0)  # goodwill credits granted, base currency
     version = NumberAttribute(default=0)
 
@@ -168,8 +169,9 @@ class LedgerItem(TableItem, discriminator="ledger"):
     base_currency = UnicodeAttribute(null=True)
     base_amount = NumberAttribute(null=True)
     description = UnicodeAttribute(null=True)
-    source = UnicodeAttribute(default="api")  # api | import
+    source = UnicodeAttribute(default="api")  # api | import | admin
     details = JSONAttribute(null=True)
+    merged_from = UnicodeAttribute(null=True)  # the customer this entry was moved from by a merge
 
 
 class OrderItem(TableItem, discriminator="order"):
@@ -199,6 +201,7 @@ class OrderItem(TableItem, discriminator="order"):
     result = JSONAttribute()
     decision = JSONAttribute(null=True)  # the quote's tier and discounts, when the order came with one
     shipping_address_id = UnicodeAttribute(null=True)  # fingerprint of the address book entry
+    merged_from = UnicodeAttribute(null=True)
     discount_taken_back = JSONAttribute(null=True)  # code -> discount reversed by returns and refunds so far  # the answer first given, returned again on a replay
 
 

@@ -867,3 +867,78 @@ def erased_at(customer_id: str) -> Optional[datetime]:
                                attributes_to_get=["erased_at", "item_type"]).erased_at
     except ProfileItem.DoesNotExist:
         raise LookupError(customer_id) from None
+
+
+# ---------------------------------------------------------------- merge
+
+
+def ledger_by_order(customer_id: str) -> Dict[str, List[LedgerItem]]:
+    """The customer's order ledger entries grouped by order id (oldest first), page by page."""
+    grouped: Dict[str, List[LedgerItem]] = {}
+    for item in LedgerItem.query(customer_pk(customer_id), key_range(LEDGER_PREFIX), consistent_read=True):
+        if item.order_id:
+            grouped.setdefault(item.order_id, []).append(item)
+    return grouped
+
+
+def get_order_item(order_id: str) -> Optional[OrderItem]:
+    try:
+        return OrderItem.get(order_pk(order_id), ORDER_SK, consistent_read=True)
+    except OrderItem.DoesNotExist:
+        return None
+
+
+def move_order(order: OrderItem, entries: Sequence[LedgerItem], source: str, target: str,
+               change: AggregateChange, observed_target: Optional[CustomerStats], now: datetime,
+               address_use: Optional[AddressUse]) -> None:
+    """Move one order and its ledger entries from ``source`` to ``target`` in one transaction:
+    the order is re-pointed only if it still belongs to ``source`` (so a rerun skips it), the
+    entries are copied to the target and deleted from the source, and both customers'
+    aggregates change by exactly what the order contributed."""
+    negative = AggregateChange()
+    for name, value in change.counters.items():
+        negative.counters[name] = -value
+    for month, values in change.months.items():
+        for name, value in values.items():
+            negative.months[month][name] = -value
+    placed = [order.placed_at] if order.status != "cancelled" else []
+    span_actions, span_condition = _span_update(observed_target, placed)
+    with _transaction() as tx:
+        for entry in entries:
+            attributes = {name: value for name, value in entry.attribute_values.items()
+                          if name not in ("pk", "sk", "item_type")}
+            copy = LedgerItem(customer_pk(target), entry.sk, **{**attributes, "customer_id": target,
+                                                                 "merged_from": source})
+            tx.save(copy, condition=LedgerItem.pk.does_not_exist())
+        tx.update(order, actions=[OrderItem.customer_id.set(target), OrderItem.merged_from.set(source)],
+                  condition=OrderItem.customer_id == source)
+        for entry in entries:
+            tx.delete(entry, condition=LedgerItem.pk.exists())
+        tx.update(ProfileItem(customer_pk(target), PROFILE_SK),
+                  actions=_counter_actions(change.counters) + span_actions + [ProfileItem.version.add(1)],
+                  condition=ProfileItem.pk.exists() & span_condition if span_condition is not None
+                  else ProfileItem.pk.exists())
+        tx.update(ProfileItem(customer_pk(source), PROFILE_SK),
+                  actions=_counter_actions(negative.counters) + [ProfileItem.version.add(1)])
+        _month_updates(tx, target, change)
+        _month_updates(tx, source, negative)
+        if address_use is not None:
+            _address_update(tx, target, address_use)
+
+
+def finish_merge(source: str, target: str, first: Optional[datetime], last: Optional[datetime],
+                 source_version: int, now: datetime, operator: str, merge_id: str, summary: dict,
+                 entries: Sequence[LedgerEntry]) -> None:
+    """Mark the source merged, clear its first/last order (its orders moved), and audit."""
+    with _transaction() as tx:
+        tx.save(AdjustmentItem(customer_pk(target), f"ADJUSTMENT#{merge_id}", customer_id=target,
+                               adjustment_id=merge_id, kind="merge", at=now, operator=operator,
+                               request_hash=f"merge:{source}", details=summary),
+                condition=AdjustmentItem.pk.does_not_exist())
+        for entry in entries:
+            tx.save(_ledger_item(entry, now, "admin"), condition=LedgerItem.pk.does_not_exist())
+        tx.update(ProfileItem(customer_pk(source), PROFILE_SK), actions=[
+            ProfileItem.merged_into.set(target),
+            ProfileItem.first_order_at.set(first) if first else ProfileItem.first_order_at.remove(),
+            ProfileItem.last_order_at.set(last) if last else ProfileItem.last_order_at.remove(),
+            ProfileItem.version.add(1)], condition=ProfileItem.version == source_version)

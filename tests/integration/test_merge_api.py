@@ -1,0 +1,103 @@
+"""Merging a guest record into the customer's own: every order moves with its ledger entries,
+aggregates come out exactly as if the orders had always been the customer's, and the merge is
+idempotent and resumable."""
+import json
+
+import pytest
+
+from .helpers import JSON, order_body, post, put
+
+HOME = {"line1": "27 Meadow Lane", "city": "Harrogate", "postcode": "HG1 2AB", "country": "GB"}
+
+
+def history(client, customer_id, prefix, orders):
+    """Orders with deliveries, a refund and a cancellation, the same for every caller."""
+    put(client, f"/v1/customers/{customer_id}", {"name": customer_id})
+    for number, placed in enumerate(orders):
+        order_id = f"{prefix}-{number}"
+        post(client, f"/v1/customers/{customer_id}/orders",
+             order_body(order_id, placed, unit=4000 + 100 * number, quantity=2, shipping_address=HOME))
+        path = f"/v1/customers/{customer_id}/orders/{order_id}/events"
+        if number % 3 == 2:
+            post(client, path, {"event_id": "x", "type": "cancelled", "at": placed})
+            continue
+        post(client, path, {"event_id": "d", "type": "delivered", "at": placed})
+        if number % 3 == 1:
+            post(client, path, {"event_id": "r", "type": "refunded", "at": placed, "amount": 1500})
+
+
+def merge(raw_client, target, source):
+    return raw_client.http.post(f"/v1/admin/customers/{target}/merge", headers={**JSON, "X-Operator": "dana"},
+                                body=json.dumps({"source_customer_id": source}).encode())
+
+
+OWN = ["2024-03-01T10:00:00Z", "2025-12-01T10:00:00Z"]
+GUEST = ["2023-01-05T10:00:00Z", "2026-06-01T10:00:00Z", "2026-10-01T10:00:00Z", "2026-11-01T10:00:00Z"]
+
+
+def test_merged_aggregates_equal_one_customer_who_placed_every_order(client, raw_client):
+    history(client, "ben", "own", OWN)
+    history(client, "guest-77", "g", GUEST)
+    history(client, "reference", "ref-own", OWN)
+    history(client, "reference", "ref-g", GUEST)  # the guest's orders again, on one customer
+    response = merge(raw_client, "ben", "guest-77")
+    assert response.status_code == 200, response.json_body
+    assert response.json_body["orders_moved"] == 4
+    merged = client.http.get("/v1/customers/ben").json_body["stats"]
+    reference = client.http.get("/v1/customers/reference").json_body["stats"]
+    assert merged == reference
+    emptied = client.http.get("/v1/customers/guest-77").json_body["stats"]
+    assert emptied["lifetime"]["orders"] == 0 and emptied["lifetime"]["net_spend"]["amount"] == 0
+    assert emptied["first_order_at"] is None
+    moved = client.http.get("/v1/customers/ben/ledger?limit=100").json_body["entries"]
+    assert {entry["order_id"] for entry in moved if entry.get("order_id")} >= {f"g-{n}" for n in range(4)}
+    guest_ledger = client.http.get("/v1/customers/guest-77/ledger").json_body["entries"]
+    assert [entry["type"] for entry in guest_ledger] == ["merged_into"]
+    view = raw_client.http.get("/v1/admin/customers/ben").json_body
+    assert view["adjustments"][0]["kind"] == "merge" and view["adjustments"][0]["operator"] == "local:dana"
+    assert view["addresses"][0]["orders_shipped"] == 5  # 2 own + the guest's 3 not cancelled
+
+
+def test_a_merge_is_idempotent_and_events_follow_the_moved_orders(client, raw_client):
+    history(client, "ben", "own", OWN)
+    history(client, "guest-77", "g", GUEST)
+    merge(raw_client, "ben", "guest-77")
+    before = client.http.get("/v1/customers/ben").json_body["stats"]
+    again = merge(raw_client, "ben", "guest-77").json_body
+    assert again["orders_moved"] == 0 and again["already_merged"] is True
+    assert client.http.get("/v1/customers/ben").json_body["stats"] == before
+    refund = post(client, "/v1/customers/ben/orders/g-0/events",
+                  {"event_id": "later", "type": "refunded", "at": "2026-11-20T10:00:00Z", "amount": 100})
+    assert refund.status_code == 201
+
+
+def test_a_merge_interrupted_midway_is_resumed_by_calling_again(client, raw_client, monkeypatch):
+    from chalicelib.store import repository
+
+    history(client, "ben", "own", OWN)
+    history(client, "guest-77", "g", GUEST)
+    history(client, "reference", "ref-own", OWN)
+    history(client, "reference", "ref-g", GUEST)
+    real_move, calls = repository.move_order, []
+
+    def failing_after_two(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > 2:
+            raise RuntimeError("Lambda timed out")
+        return real_move(*args, **kwargs)
+
+    monkeypatch.setattr(repository, "move_order", failing_after_two)
+    assert merge(raw_client, "ben", "guest-77").status_code == 500
+    monkeypatch.setattr(repository, "move_order", real_move)
+    resumed = merge(raw_client, "ben", "guest-77").json_body
+    assert resumed["orders_moved"] == 2
+    assert client.http.get("/v1/customers/ben").json_body["stats"] == \
+        client.http.get("/v1/customers/reference").json_body["stats"]
+
+
+@pytest.mark.parametrize("body, status", [({"source_customer_id": "ben"}, 400), ({}, 400),
+                                          ({"source_customer_id": "ghost"}, 404)])
+def test_bad_merges_are_refused(client, raw_client, body, status):
+    put(client, "/v1/customers/ben", {"name": "Ben"})
+    response = raw_client.http.post("/v1/admin/customers/ben/merge", headers=JSON, body=json.dumps(body).encode())
+    assert response.status_code == status
