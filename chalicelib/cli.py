@@ -10,8 +10,11 @@ import json
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Optional
 
 import click
+
+from .domain.money import format_money
 
 
 @click.group()
@@ -154,6 +157,172 @@ def _operator_call(work):
         for detail in error.details:
             click.echo(f"  {detail.get('field')}: {detail.get('reason')}", err=True)
         sys.exit(2)
+
+
+@cli.group("customers")
+@click.option("--api", "api_url", help="The API's base URL (default: LOYALTY_API_URL, else the local one make run wrote).")
+@click.pass_context
+def customers_group(context: click.Context, api_url: Optional[str]) -> None:
+    """Support: show, find, adjust, merge and erase customers, through the admin API."""
+    from .operator_client import OperatorClient
+
+    if context.obj is None:
+        context.obj = OperatorClient.from_environment(api_url)
+
+
+def _admin(context: click.Context, method: str, path: str, body: Optional[dict] = None) -> dict:
+    status, answer = context.obj.call(method, path, body)
+    if status >= 400:
+        error = answer.get("error", {}) if isinstance(answer, dict) else {}
+        click.echo(f"error {status}: {error.get('message') or answer}", err=True)
+        for detail in error.get("details", []):
+            click.echo(f"  {detail.get('field')}: {detail.get('reason')}", err=True)
+        sys.exit(2 if status < 500 else 3)
+    return answer
+
+
+@customers_group.command("show")
+@click.argument("customer_id")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def customers_show(context: click.Context, customer_id: str, as_json: bool) -> None:
+    """The whole picture of a customer: what support needs without asking them again."""
+    view = _admin(context, "GET", f"/v1/admin/customers/{quote_path(customer_id)}")
+    click.echo(json.dumps(view, indent=2, ensure_ascii=False) if as_json else _readable_360(view))
+
+
+@customers_group.command("find")
+@click.option("--email")
+@click.option("--phone")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def customers_find(context: click.Context, email: Optional[str], phone: Optional[str], as_json: bool) -> None:
+    """Find customers by email or phone."""
+    from urllib.parse import urlencode
+
+    query = urlencode({key: value for key, value in (("email", email), ("phone", phone)) if value})
+    found = _admin(context, "GET", f"/v1/admin/customers?{query}")["customers"]
+    if as_json:
+        click.echo(json.dumps(found, indent=2, ensure_ascii=False))
+        return
+    for customer in found:
+        lifetime = customer["lifetime"]
+        click.echo(f"{customer['customer_id']}  {customer['profile'].get('name') or '-'}  "
+                   f"{lifetime['orders']} orders, {format_money(**lifetime['net_spend'])} net")
+    if not found:
+        click.echo("no customer found")
+
+
+@customers_group.command("adjust")
+@click.argument("customer_id")
+@click.option("--goodwill", "amount", type=int, help="Goodwill credit in minor units (1000 = £10.00).")
+@click.option("--currency", default="GBP", show_default=True)
+@click.option("--tier", help="Set the customer's tier ...")
+@click.option("--until", help="... until this time (ISO 8601 with offset).")
+@click.option("--note", "text", help="Add a note.")
+@click.option("--reason", help="Why (for goodwill and tier changes).")
+@click.option("--id", "adjustment_id", help="Idempotency id (default: a new one).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def customers_adjust(context: click.Context, customer_id: str, amount: Optional[int], currency: str,
+                     tier: Optional[str], until: Optional[str], text: Optional[str], reason: Optional[str],
+                     adjustment_id: Optional[str], as_json: bool) -> None:
+    """A goodwill credit, a tier override, or a note; audited under your identity."""
+    import uuid
+
+    body: dict = {"adjustment_id": adjustment_id or f"cli-{uuid.uuid4().hex[:12]}"}
+    if sum(x is not None for x in (amount, tier, text)) != 1:
+        raise click.UsageError("give exactly one of --goodwill, --tier or --note")
+    if amount is not None:
+        body.update(kind="goodwill_credit", amount=amount, currency=currency, reason=reason)
+    elif tier is not None:
+        body.update(kind="tier_override", tier=tier, until=until, reason=reason)
+    else:
+        body.update(kind="note", text=text)
+    answer = _admin(context, "POST", f"/v1/admin/customers/{quote_path(customer_id)}/adjustments", body)
+    click.echo(json.dumps(answer, indent=2, ensure_ascii=False) if as_json
+               else f"{answer['adjustment_id']}: {answer['description']} (by {answer['operator']})")
+
+
+@customers_group.command("merge")
+@click.argument("customer_id")
+@click.option("--from", "source", required=True, help="The record whose history moves into CUSTOMER_ID.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def customers_merge(context: click.Context, customer_id: str, source: str, as_json: bool) -> None:
+    """Bring another record's history (a guest checkout, an old email) into this customer."""
+    answer = _admin(context, "POST", f"/v1/admin/customers/{quote_path(customer_id)}/merge",
+                    {"source_customer_id": source})
+    click.echo(json.dumps(answer, indent=2) if as_json else
+               f"{answer['orders_moved']} order(s) moved from {source} to {customer_id}"
+               + (" (the merge had already finished)" if answer.get("already_merged") else ""))
+
+
+@customers_group.command("erase")
+@click.argument("customer_id")
+@click.option("--yes", is_flag=True, help="Confirm: this cannot be undone.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def customers_erase(context: click.Context, customer_id: str, yes: bool, as_json: bool) -> None:
+    """Erase a customer's personal data (name, email, phone, address lines); figures are kept."""
+    if not yes:
+        raise click.UsageError("erasure cannot be undone; add --yes to confirm")
+    answer = _admin(context, "DELETE", f"/v1/admin/customers/{quote_path(customer_id)}/personal-data")
+    click.echo(json.dumps(answer, indent=2) if as_json else
+               f"{customer_id}: personal data erased at {answer['erased_at']}"
+               + (" (already erased)" if answer.get("already_erased") else ""))
+
+
+@cli.command("mint-customer-token")
+@click.argument("customer_id")
+@click.option("--minutes", default=60, show_default=True)
+def mint_customer_token_command(customer_id: str, minutes: int) -> None:
+    """A customer app token for the local stage (signed by the key pair under .data/)."""
+    from devtools.local_customer_keys import mint_customer_token
+
+    click.echo(mint_customer_token(customer_id, minutes=minutes))
+
+
+def quote_path(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value, safe="")
+
+
+def _readable_360(view: dict) -> str:
+    profile, tier, stats = view["profile"], view["tier"], view["stats"]
+    lines = [
+        f"{view['customer_id']}  {profile.get('name') or '-'}  {profile.get('email') or ''}  {profile.get('phone') or ''}",
+        f"tier: {tier.get('tier') or '-'} ({tier.get('tier_basis')}) - {tier.get('tier_explanation')}",
+    ]
+    if tier.get("override_reason"):
+        lines.append(f"  set by staff: {tier['override_reason']}")
+    if tier.get("next_tier"):
+        lines.append(f"  next: {tier['next_tier'].get('progress')}")
+    lifetime, window = stats["lifetime"], stats["rolling_12_months"]
+    lines += [
+        f"lifetime: {lifetime['orders']} orders, {format_money(**lifetime['net_spend'])} net; "
+        f"last 12 months: {window['orders']} orders, {format_money(**window['net_spend'])}",
+        f"first order {stats['first_order_at'] or '-'}, last {stats['last_order_at'] or '-'}; "
+        f"delivered {stats['delivered_orders']}, returns {stats['returns']}, refunds {stats['refunds']}, "
+        f"chargebacks {stats['chargebacks']}; goodwill {format_money(**stats['goodwill_granted'])}",
+    ]
+    for flag in view["flags"]:
+        lines.append(f"! {flag}")
+    lines.append("addresses:")
+    for address in view["addresses"]:
+        text = ", ".join(str(v) for v in address["address"].values())
+        lines.append(f"  {address['address_id']}  {text}  shipped {address['orders_shipped']}, "
+                     f"delivered {address['deliveries_confirmed']}, confirmed by {address['confirmed_by'] or '-'}")
+    lines.append("recent ledger:")
+    lines += [f"  {entry['at']}  {entry.get('description') or entry['type']}" for entry in view["recent_ledger"][:10]]
+    if view["decisions"]:
+        lines.append("checkouts held for verification or review:")
+        lines += [f"  {d['decided_at']}  {d['decision']} (score {d['score']})" for d in view["decisions"][:5]]
+    if view["notes"]:
+        lines.append("notes:")
+        lines += [f"  {note['at']}  {note.get('text')} ({note['operator']})" for note in view["notes"][:5]]
+    return "\n".join(lines)
 
 
 @cli.command("seed-demo")
