@@ -15,7 +15,7 @@ PY := $(VENV)/bin/python
 DEPS_STAMP := $(VENV)/.requirements-dev.stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test tools bench clean reset-data distclean
+.PHONY: help venv run test tools bench package clean reset-data distclean
 
 help:
 	@echo "make run | test | bench | tools | clean | reset-data | distclean"
@@ -49,6 +49,16 @@ bench: $(DEPS_STAMP)
 		PYTHONPATH=. $(PY) "$$script"; \
 	done; \
 	[ "$$found" = 1 ] || echo "no bench/*.py yet"
+
+# A CloudFormation (SAM) package of a stage in out/, merged with infra/resources.json:
+#   make package STAGE=dev && aws cloudformation deploy --template-file out/sam.json \
+#     --stack-name loyalty-dev --capabilities CAPABILITY_IAM --parameter-overrides Stage=dev
+# (upload out/deployment.zip first with `aws cloudformation package` when the zip is large).
+STAGE ?= dev
+package: $(DEPS_STAMP)
+	rm -rf out
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-2} $(VENV)/bin/chalice package --stage $(STAGE) \
+		--merge-template infra/resources.json out
 
 clean:
 	find . -path ./$(VENV) -prune -o -path ./.tools -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

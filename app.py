@@ -2,7 +2,6 @@
 
 See docs/api.md for the contract of each route and README.md for running it.
 """
-import os
 from datetime import datetime, timezone
 
 from chalice import Chalice, IAMAuthorizer, Response
@@ -36,8 +35,6 @@ def bearer(auth_request):
     """Storefront API keys and customers' app tokens (chalicelib/api/auth.py says who may call what)."""
     return bearer_policy(auth_request.token, auth_request.method_arn)
 
-IMPORT_BUCKET = os.environ.get("LOYALTY_IMPORT_BUCKET", "loyalty-imports-local")
-IMPORT_PREFIX = "imports/"
 LEDGER_PAGE_DEFAULT = 25
 LEDGER_PAGE_MAX = 100
 
@@ -188,9 +185,11 @@ def put_rules():
     return rules.replace_rules(_body(), created_by=_operator())
 
 
-@app.on_s3_event(bucket=IMPORT_BUCKET, prefix=IMPORT_PREFIX, events=["s3:ObjectCreated:*"])
-def import_uploaded_file(event):
-    """A file landing under ``imports/`` is imported; its report is written under ``import-reports/``."""
-    from chalicelib.services.s3_import import import_s3_object
+@app.lambda_function(name="import_uploaded_file")
+def import_uploaded_file(event, context):
+    """A file landing under ``imports/`` of the import bucket is imported; its report is
+    written under ``import-reports/``. The bucket's notification is declared in
+    infra/resources.json (``chalice package`` cannot attach one through @app.on_s3_event)."""
+    from chalicelib.services.s3_import import import_s3_event
 
-    import_s3_object(event.bucket, event.key)
+    return import_s3_event(event)

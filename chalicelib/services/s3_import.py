@@ -13,6 +13,7 @@ from urllib.parse import unquote_plus
 from ..api.import_rows import read_import_file
 from .importer import import_orders
 
+IMPORT_PREFIX = "imports/"
 REPORT_PREFIX = "import-reports/"
 logger = logging.getLogger("loyalty.import")
 
@@ -33,3 +34,14 @@ def import_s3_object(bucket: str, key: str) -> dict:
     logger.info("import of s3 object finished: rows=%s imported=%s already_present=%s rejected=%s",
                 report["rows"], report["imported"], report["already_present"], report["rejected"])
     return report
+
+
+def import_s3_event(event: dict) -> list:
+    """Import every object of an S3 ObjectCreated notification that lies under ``imports/``."""
+    reports = []
+    for record in event.get("Records", []):
+        s3 = record.get("s3", {})
+        bucket, key = s3.get("bucket", {}).get("name"), unquote_plus(s3.get("object", {}).get("key", ""))
+        if bucket and key.startswith(IMPORT_PREFIX):
+            reports.append(import_s3_object(bucket, key))
+    return reports

@@ -116,13 +116,14 @@ def test_the_cli_imports_a_file_with_a_summary_and_rejected_rows(table, tmp_path
 
 
 def test_a_file_landing_under_imports_in_s3_is_imported_and_reported(client, table, monkeypatch):
-    from app import IMPORT_BUCKET
-
+    IMPORT_BUCKET = "loyalty-imports-test"
     s3 = boto3.client("s3", region_name="eu-west-2")
     s3.create_bucket(Bucket=IMPORT_BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
     s3.put_object(Bucket=IMPORT_BUCKET, Key="imports/2026-11/history.csv", Body=CSV.encode("utf-8"))
     event = client.events.generate_s3_event(bucket=IMPORT_BUCKET, key="imports/2026-11/history.csv")
     client.lambda_.invoke("import_uploaded_file", event)
+    outside = client.events.generate_s3_event(bucket=IMPORT_BUCKET, key="import-reports/2026-11/history.csv.report.json")
+    assert client.lambda_.invoke("import_uploaded_file", outside).payload == []  # its own reports never re-trigger
     report = json.loads(s3.get_object(Bucket=IMPORT_BUCKET, Key="import-reports/2026-11/history.csv.report.json")
                         ["Body"].read())
     assert report["imported"] == 4 and report["rejected"] == 5

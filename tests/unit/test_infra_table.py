@@ -1,10 +1,10 @@
-"""The table in infra/ is the table the code expects: same keys, same indexes."""
+"""The table in infra/resources.json is the table the code expects: same keys, same indexes."""
 import json
 from pathlib import Path
 
 from chalicelib.store.models import ProfileItem
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "table.json"
+TEMPLATE = Path(__file__).resolve().parents[2] / "infra" / "resources.json"
 
 
 def table_properties():
@@ -37,3 +37,4 @@ def test_infra_table_is_protected_and_on_demand():
     assert properties["DeletionProtectionEnabled"] is True
     assert properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
     assert properties["SSESpecification"]["SSEEnabled"] is True
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
