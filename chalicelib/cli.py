@@ -116,11 +116,15 @@ def keys_list(as_json: bool) -> None:
 
 @keys_group.command("revoke")
 @click.argument("key_id")
-def keys_revoke(key_id: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the revoked key as JSON.")
+def keys_revoke(key_id: str, as_json: bool) -> None:
     """Revoke a key; API Gateway may keep accepting it for up to 5 minutes (its authorizer cache)."""
     from .services.api_keys import revoke_key
 
     key = _operator_call(lambda: revoke_key(key_id))
+    if as_json:
+        click.echo(json.dumps(key.to_json(), indent=2))
+        return
     click.echo(f"{key.key_id} revoked at {key.revoked_at.isoformat()} "
                "(API Gateway may accept it for up to 5 more minutes)")
 
