@@ -58,3 +58,6 @@ def test_the_import_bucket_is_private_encrypted_and_wired_to_the_import_function
     assert wiring["Function"] == {"Fn::GetAtt": ["ImportUploadedFile", "Arn"]}
     assert wiring["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": "imports/"}]
     assert "ImportUploadedFile" in resources and resources["LoyaltyTable"]["Type"] == "AWS::DynamoDB::Table"
+    # Import files carry customers' personal data, which an erasure cannot reach: they expire.
+    expiry = {rule["Prefix"]: rule["ExpirationInDays"] for rule in bucket["LifecycleConfiguration"]["Rules"]}
+    assert expiry["imports/"] <= 30
