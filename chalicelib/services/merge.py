@@ -16,11 +16,15 @@ from typing import Optional
 from pynamodb.exceptions import TransactWriteError
 
 from ..config import settings
-from ..domain.errors import InvalidInput, NotFound
+from ..domain.errors import InvalidInput, NotFound, Unprocessable
 from ..domain.ledger import LedgerEntry, StatsDelta
 from ..store import repository as store
 from ..store.retry import with_retries
 from .address_book import address_use
+
+# One transaction holds at most 100 items: an order's entries are written and deleted (2 each),
+# plus the order, two profiles, two months and an address.
+MAX_ENTRIES_PER_ORDER = 45
 
 
 def merge_customers(target: str, source: str, operator: str, *, now: Optional[datetime] = None) -> dict:
@@ -31,8 +35,15 @@ def merge_customers(target: str, source: str, operator: str, *, now: Optional[da
     for customer_id in (target, source):
         if store.load_profile_stats(customer_id) is None:
             raise NotFound(f"no customer {customer_id}")
+    grouped = store.ledger_by_order(source)
+    too_long = sorted(order_id for order_id, entries in grouped.items() if len(entries) > MAX_ENTRIES_PER_ORDER)
+    if too_long:
+        raise Unprocessable(
+            f"orders {', '.join(too_long[:5])} have more than {MAX_ENTRIES_PER_ORDER} ledger entries each, more than "
+            "one transaction can move; nothing was moved",
+            [{"field": "source_customer_id", "reason": f"orders with over {MAX_ENTRIES_PER_ORDER} entries"}])
     moved = skipped = 0
-    for order_id, entries in store.ledger_by_order(source).items():
+    for order_id, entries in grouped.items():
         order = store.get_order_item(order_id)
         if order is None or order.customer_id != source:
             skipped += 1

@@ -101,3 +101,16 @@ def test_bad_merges_are_refused(client, raw_client, body, status):
     put(client, "/v1/customers/ben", {"name": "Ben"})
     response = raw_client.http.post("/v1/admin/customers/ben/merge", headers=JSON, body=json.dumps(body).encode())
     assert response.status_code == status
+
+
+def test_an_order_with_more_entries_than_one_transaction_holds_is_refused_before_anything_moves(
+        client, raw_client, monkeypatch):
+    from chalicelib.services import merge as merge_service
+
+    history(client, "ben", "own", OWN[:1])
+    history(client, "guest-77", "g", GUEST)
+    monkeypatch.setattr(merge_service, "MAX_ENTRIES_PER_ORDER", 2)  # g-1 has placed, delivered, refunded
+    before = client.http.get("/v1/customers/guest-77").json_body["stats"]
+    response = merge(raw_client, "ben", "guest-77")
+    assert response.status_code == 422 and "g-1" in response.json_body["error"]["message"]
+    assert client.http.get("/v1/customers/guest-77").json_body["stats"] == before
