@@ -237,6 +237,11 @@ def customers_adjust(context: click.Context, customer_id: str, amount: Optional[
     body: dict = {"adjustment_id": adjustment_id or f"cli-{uuid.uuid4().hex[:12]}"}
     if sum(x is not None for x in (amount, tier, text)) != 1:
         raise click.UsageError("give exactly one of --goodwill, --tier or --note")
+    if text is not None and reason is not None:
+        raise click.UsageError("--reason goes with --goodwill or --tier; a note is its own text")
+    if adjustment_id is None:
+        click.echo(f"adjustment id {body['adjustment_id']} (if this times out, run again with --id "
+                   f"{body['adjustment_id']}: it will not be applied twice)", err=True)
     if amount is not None:
         body.update(kind="goodwill_credit", amount=amount, currency=currency, reason=reason)
     elif tier is not None:

@@ -59,7 +59,10 @@ def _signed(method: str, url: str, headers: dict, data: Optional[bytes]) -> dict
     credentials = session.get_credentials()
     if credentials is None:
         raise SystemExit("no AWS credentials to sign the request with (IAM protects /v1/admin)")
-    region = session.get_config_variable("region") or os.environ.get("AWS_DEFAULT_REGION", "eu-west-2")
+    host = urlparse(url).hostname or ""
+    parts = host.split(".")  # <api-id>.execute-api.<region>.amazonaws.com: sign for the API's own region
+    region = (parts[2] if len(parts) > 3 and parts[1] == "execute-api"
+              else session.get_config_variable("region") or os.environ.get("AWS_DEFAULT_REGION", "eu-west-2"))
     request = AWSRequest(method=method, url=url, data=data, headers=headers)
     SigV4Auth(credentials, "execute-api", region).add_auth(request)
     return dict(request.headers.items())
@@ -76,3 +79,5 @@ def _urllib(method: str, url: str, headers: dict, data: Optional[bytes]) -> Tupl
             return error.code, json.loads(body or b"{}")
         except ValueError:
             return error.code, {"error": {"code": "http", "message": body.decode("utf-8", "replace")}}
+    except urllib.error.URLError as error:
+        return 599, {"error": {"code": "unreachable", "message": f"cannot reach {url}: {error.reason}"}}

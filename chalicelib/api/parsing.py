@@ -426,7 +426,7 @@ def parse_adjustment(body: Dict[str, Any], now: datetime) -> Dict[str, Any]:
     """An operator's adjustment: a goodwill credit, a tier override until a date, or a note."""
     problems = Problems()
     kind = body.get("kind")
-    if kind not in ADJUSTMENT_KINDS:
+    if not isinstance(kind, str) or kind not in ADJUSTMENT_KINDS:
         problems.add("kind", f"must be one of {', '.join(ADJUSTMENT_KINDS)}")
         problems.raise_if_any()
     check_unknown(body, ADJUSTMENT_KINDS[kind], problems)

@@ -73,4 +73,7 @@ def _customer_entry(entry: dict) -> dict:
     """A ledger entry as a customer sees it: no operator names, no internal details."""
     if entry.get("type") == "tier_override":
         return {"type": entry["type"], "at": entry["at"], "description": "Your tier was set by our customer team"}
+    if entry.get("type") == "goodwill_credit":  # the reason is written for staff, not for the customer
+        return {"type": entry["type"], "at": entry["at"], "amount": entry.get("amount"),
+                "description": "A goodwill credit from our customer team"}
     return {key: entry[key] for key in CUSTOMER_ENTRY_FIELDS if key in entry}

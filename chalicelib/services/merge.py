@@ -19,7 +19,7 @@ from ..config import settings
 from ..domain.errors import InvalidInput, NotFound, Unprocessable
 from ..domain.ledger import LedgerEntry, StatsDelta
 from ..store import repository as store
-from ..store.retry import with_retries
+from ..store.retry import RetryableConflict, with_retries
 from .address_book import address_use
 
 # One transaction holds at most 100 items: an order's entries are written and deleted (2 each),
@@ -42,36 +42,46 @@ def merge_customers(target: str, source: str, operator: str, *, now: Optional[da
             f"orders {', '.join(too_long[:5])} have more than {MAX_ENTRIES_PER_ORDER} ledger entries each, more than "
             "one transaction can move; nothing was moved",
             [{"field": "source_customer_id", "reason": f"orders with over {MAX_ENTRIES_PER_ORDER} entries"}])
-    moved = skipped = 0
-    for order_id, entries in grouped.items():
-        order = store.get_order_item(order_id)
-        if order is None or order.customer_id != source:
-            skipped += 1
-            continue
-        change = _contribution(order, entries)
-        state = store._order_state(order)
-        use = address_use(state.order, state)
-        with_retries(lambda: store.move_order(order, entries, source, target, change,
-                                              store.load_profile_stats(target), now, use),
-                     budget_seconds=max(settings().retry_budget_seconds, 10))
-        moved += 1
+    moved = 0
+    budget = max(settings().retry_budget_seconds, 10)
+    for order_id in grouped:
+        moved += with_retries(lambda: _move_one(order_id, source, target, now), budget_seconds=budget)
     summary = {"source_customer_id": source, "orders_moved": moved}
     merge_id = f"merge-{source}"
-    first, last = store.remaining_order_span(source, without_order_id="")
-    source_stats = store.load_profile_stats(source)
     entries = [
         LedgerEntry(customer_id=target, entry_type="merged_from", at=now, event_id=merge_id,
                     description=f"History of {source} merged into this customer", details={"operator": operator, **summary}),
         LedgerEntry(customer_id=source, entry_type="merged_into", at=now, event_id=merge_id,
                     description=f"History moved to {target}", details={"operator": operator, "target": target}),
     ]
-    try:
-        store.finish_merge(source, target, first, last, source_stats.version, now, operator, merge_id, summary, entries)
-    except TransactWriteError as error:
-        if "ConditionalCheckFailed" not in store.cancellation_codes(error):
-            raise
+    def finish() -> bool:
+        first, last = store.remaining_order_span(source, without_order_id="")
+        return store.finish_merge(source, target, first, last, store.load_profile_stats(source).version, now,
+                                  operator, merge_id, summary, entries)
+
+    if not with_retries(finish, budget_seconds=budget):
         summary["already_merged"] = True  # finished before; orders that arrived since were moved above
     return {"customer_id": target, **summary}
+
+
+def _move_one(order_id: str, source: str, target: str, now: datetime) -> int:
+    """Move one order if it still belongs to the source: 1 when moved, 0 when not.
+
+    Everything is read fresh on each attempt, and the move is conditioned on the order's
+    version, so an event committed meanwhile makes the attempt fail and start over."""
+    order = store.get_order_item(order_id)
+    if order is None or order.customer_id != source:
+        return 0
+    entries = store.ledger_by_order(source).get(order_id, [])
+    state = store._order_state(order)
+    try:
+        store.move_order(order, entries, source, target, _contribution(order, entries),
+                         store.load_profile_stats(target), now, address_use(state.order, state))
+    except TransactWriteError as error:
+        if "ConditionalCheckFailed" in store.cancellation_codes(error):
+            raise RetryableConflict(f"order {order_id} or the target changed during the merge") from error
+        raise
+    return 1
 
 
 def _contribution(order, entries) -> store.AggregateChange:

@@ -7,7 +7,9 @@ and counts stay, so the store's figures stay exact.
 
 A history can be larger than one transaction, so the erasure runs in idempotent steps (each
 item is overwritten, never read back) and finishes with one transaction that marks the
-profile erased and audits it: a crash midway is resumed by calling it again.
+profile erased and audits it: a crash midway is resumed by calling it again. Calling it
+again later erases whatever personal data arrived since (a new address, a new email), with
+the first erasure's audit kept.
 Staff notes are free text and are kept; erase them by hand if they hold personal data.
 """
 from __future__ import annotations
@@ -34,8 +36,6 @@ def erase_personal_data(customer_id: str, operator: str, *, now: Optional[dateti
         already = store.erased_at(customer_id)
     except LookupError:
         raise NotFound(f"no customer {customer_id}") from None
-    if already is not None:
-        return {"customer_id": customer_id, "erased_at": iso_utc(already), "already_erased": True}
     orders = sum(store.erase_order_address(order_id, customer_id, _token("address"))
                  for order_id in store.customer_order_ids(customer_id))
     summary = {
@@ -47,5 +47,6 @@ def erase_personal_data(customer_id: str, operator: str, *, now: Optional[dateti
                         description="Personal data erased on request; order history kept anonymously",
                         details={"operator": operator, **summary})
     tokens = {field: _token(field) for field in ("name", "email", "phone")}
-    store.finish_erasure(customer_id, tokens, now, operator, summary, entry)
-    return {"customer_id": customer_id, "erased_at": iso_utc(now), "already_erased": False, **summary}
+    store.finish_erasure(customer_id, tokens, now, operator, summary, entry, audit=already is None)
+    erased = already or now
+    return {"customer_id": customer_id, "erased_at": iso_utc(erased), "already_erased": already is not None, **summary}

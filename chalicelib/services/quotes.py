@@ -84,7 +84,7 @@ def create_quote(request: QuoteRequest, *, now: Optional[datetime] = None) -> di
         trust = address_book.judge_address(customer, request.shipping_address, request.payment,
                                            quote.totals.total, quote.currency, rules, now)
         if trust["decision"] != "ship":
-            store.save_decision(customer.profile.customer_id if customer else None, quote_id, now,
+            store.save_decision(request.customer_id, quote_id, now,
                                 trust["decision"], trust["score"],
                                 {"address_trust": trust, "shipping_address": request.shipping_address,
                                  "total": {"amount": quote.totals.total, "currency": quote.currency}})

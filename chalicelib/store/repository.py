@@ -846,19 +846,22 @@ def erase_decisions(customer_id: str) -> int:
 
 
 def finish_erasure(customer_id: str, tokens: Dict[str, str], now: datetime, operator: str, summary: dict,
-                   entry: LedgerEntry) -> None:
+                   entry: LedgerEntry, audit: bool = True) -> None:
     """The last step, in one transaction: profile fields replaced by tokens, lookup hashes
     removed, the erasure recorded on the ledger and as an adjustment naming the operator."""
+    profile_actions = [
+        ProfileItem.name.set(tokens["name"]), ProfileItem.email.set(tokens["email"]),
+        ProfileItem.phone.set(tokens["phone"]), ProfileItem.email_hash.remove(), ProfileItem.phone_hash.remove(),
+        ProfileItem.erased_at.set(ProfileItem.erased_at | now), ProfileItem.version.add(1)]
     with _transaction() as tx:
-        tx.save(AdjustmentItem(customer_pk(customer_id), f"ADJUSTMENT#{entry.event_id}", customer_id=customer_id,
-                               adjustment_id=entry.event_id, kind="erasure", at=now, operator=operator,
-                               request_hash="erasure", details=summary),
-                condition=AdjustmentItem.pk.does_not_exist())
-        tx.save(_ledger_item(entry, now, "admin"), condition=LedgerItem.pk.does_not_exist())
-        tx.update(ProfileItem(customer_pk(customer_id), PROFILE_SK), actions=[
-            ProfileItem.name.set(tokens["name"]), ProfileItem.email.set(tokens["email"]),
-            ProfileItem.phone.set(tokens["phone"]), ProfileItem.email_hash.remove(), ProfileItem.phone_hash.remove(),
-            ProfileItem.erased_at.set(now), ProfileItem.version.add(1)], condition=ProfileItem.pk.exists())
+        if audit:
+            tx.save(AdjustmentItem(customer_pk(customer_id), f"ADJUSTMENT#{entry.event_id}", customer_id=customer_id,
+                                   adjustment_id=entry.event_id, kind="erasure", at=now, operator=operator,
+                                   request_hash="erasure", details=summary),
+                    condition=AdjustmentItem.pk.does_not_exist())
+            tx.save(_ledger_item(entry, now, "admin"), condition=LedgerItem.pk.does_not_exist())
+        tx.update(ProfileItem(customer_pk(customer_id), PROFILE_SK), actions=profile_actions,
+                  condition=ProfileItem.pk.exists())
 
 
 def erased_at(customer_id: str) -> Optional[datetime]:
@@ -910,8 +913,9 @@ def move_order(order: OrderItem, entries: Sequence[LedgerItem], source: str, tar
             copy = LedgerItem(customer_pk(target), entry.sk, **{**attributes, "customer_id": target,
                                                                  "merged_from": source})
             tx.save(copy, condition=LedgerItem.pk.does_not_exist())
-        tx.update(order, actions=[OrderItem.customer_id.set(target), OrderItem.merged_from.set(source)],
-                  condition=OrderItem.customer_id == source)
+        tx.update(order, actions=[OrderItem.customer_id.set(target), OrderItem.merged_from.set(source),
+                                  OrderItem.version.add(1)],
+                  condition=(OrderItem.customer_id == source) & (OrderItem.version == order.version))
         for entry in entries:
             tx.delete(entry, condition=LedgerItem.pk.exists())
         tx.update(ProfileItem(customer_pk(target), PROFILE_SK),
@@ -924,21 +928,54 @@ def move_order(order: OrderItem, entries: Sequence[LedgerItem], source: str, tar
         _month_updates(tx, source, negative)
         if address_use is not None:
             _address_update(tx, target, address_use)
+        for claim in (order.decision or {}).get("claimed", []):
+            if claim.get("per_customer_limit") is not None:
+                code = claim["code"].upper()
+                tx.update(PromotionUseItem(customer_pk(target), PROMO_USE_PREFIX + code),
+                          actions=[PromotionUseItem.item_type.set(PromotionUseItem),
+                                   PromotionUseItem.customer_id.set(target), PromotionUseItem.code.set(code),
+                                   PromotionUseItem.uses.add(1)])
+                tx.update(PromotionUseItem(customer_pk(source), PROMO_USE_PREFIX + code),
+                          actions=[PromotionUseItem.uses.add(-1)])
 
 
 def finish_merge(source: str, target: str, first: Optional[datetime], last: Optional[datetime],
                  source_version: int, now: datetime, operator: str, merge_id: str, summary: dict,
                  entries: Sequence[LedgerEntry]) -> None:
-    """Mark the source merged, clear its first/last order (its orders moved), and audit."""
-    with _transaction() as tx:
-        tx.save(AdjustmentItem(customer_pk(target), f"ADJUSTMENT#{merge_id}", customer_id=target,
-                               adjustment_id=merge_id, kind="merge", at=now, operator=operator,
-                               request_hash=f"merge:{source}", details=summary),
-                condition=AdjustmentItem.pk.does_not_exist())
-        for entry in entries:
-            tx.save(_ledger_item(entry, now, "admin"), condition=LedgerItem.pk.does_not_exist())
-        tx.update(ProfileItem(customer_pk(source), PROFILE_SK), actions=[
-            ProfileItem.merged_into.set(target),
+    """Mark the source merged, reset its first/last order to what remains, and audit (once).
+
+    Returns False when the audit already existed (an earlier run finished the merge); the
+    source's first/last order are brought up to date either way. A profile changed since it
+    was read is a :class:`RetryableConflict`.
+    """
+    span = [ProfileItem.merged_into.set(target),
             ProfileItem.first_order_at.set(first) if first else ProfileItem.first_order_at.remove(),
             ProfileItem.last_order_at.set(last) if last else ProfileItem.last_order_at.remove(),
-            ProfileItem.version.add(1)], condition=ProfileItem.version == source_version)
+            ProfileItem.version.add(1)]
+    try:
+        with _transaction() as tx:
+            tx.save(AdjustmentItem(customer_pk(target), f"ADJUSTMENT#{merge_id}", customer_id=target,
+                                   adjustment_id=merge_id, kind="merge", at=now, operator=operator,
+                                   request_hash=f"merge:{source}", details=summary),
+                    condition=AdjustmentItem.pk.does_not_exist())
+            for entry in entries:
+                tx.save(_ledger_item(entry, now, "admin"), condition=LedgerItem.pk.does_not_exist())
+            tx.update(ProfileItem(customer_pk(source), PROFILE_SK), actions=span,
+                      condition=ProfileItem.version == source_version)
+        return True
+    except TransactWriteError as error:
+        codes = cancellation_codes(error)
+        if codes and codes[0] == "ConditionalCheckFailed":
+            from pynamodb.exceptions import UpdateError
+
+            try:
+                ProfileItem(customer_pk(source), PROFILE_SK).update(
+                    actions=span, condition=ProfileItem.version == source_version)
+            except UpdateError as update_error:
+                if update_error.cause_response_code == "ConditionalCheckFailedException":
+                    raise RetryableConflict("the source changed while finishing the merge") from update_error
+                raise
+            return False
+        if "ConditionalCheckFailed" in codes:
+            raise RetryableConflict("the source changed while finishing the merge") from error
+        raise

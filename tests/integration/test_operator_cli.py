@@ -67,3 +67,18 @@ def test_requests_to_a_deployed_stage_are_signed_with_sigv4(monkeypatch):
     assert seen["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=")
     assert "/execute-api/aws4_request" in seen["Authorization"]
     assert "X-Operator" not in seen
+
+
+def test_requests_are_signed_for_the_region_of_the_api_not_of_the_profile(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-2")
+    seen = {}
+    client = OperatorClient("https://abc123.execute-api.us-east-1.amazonaws.com/prod",
+                            transport=lambda method, url, headers, data: (seen.update(headers) or (200, {})))
+    client.call("GET", "/v1/admin/customers/ben")
+    assert "/us-east-1/execute-api/aws4_request" in seen["Authorization"]
+
+
+def test_an_unreachable_api_is_an_error_message_not_a_traceback():
+    client = OperatorClient("http://127.0.0.1:9")  # nothing listens on the discard port
+    result = CliRunner().invoke(cli, ["customers", "show", "ben"], obj=client)
+    assert result.exit_code == 3 and "cannot reach" in result.output
