@@ -47,6 +47,13 @@ def _body() -> dict:
     return parse_json_body(app.current_request.raw_body)
 
 
+def _ledger_page_request():
+    """(limit, position to continue after) from ``?limit=&cursor=`` of a ledger route."""
+    query = app.current_request.query_params or {}
+    limit = parse_limit(query.get("limit"), default=LEDGER_PAGE_DEFAULT, maximum=LEDGER_PAGE_MAX)
+    return limit, decode_cursor(query.get("cursor"), prefix="LEDGER#")
+
+
 def _operator() -> str:
     """Who called an admin route, for audit fields (the IAM caller's ARN in deployed stages)."""
     request = app.current_request
@@ -97,9 +104,7 @@ def post_order_event(customer_id, order_id):
 @json_errors
 def get_ledger(customer_id):
     customer_id = require_id(customer_id, "customer_id")
-    query = app.current_request.query_params or {}
-    limit = parse_limit(query.get("limit"), default=LEDGER_PAGE_DEFAULT, maximum=LEDGER_PAGE_MAX)
-    after = decode_cursor(query.get("cursor"), prefix="LEDGER#")
+    limit, after = _ledger_page_request()
     entries, next_after = customers.ledger(customer_id, limit, after)
     return {"customer_id": customer_id, "entries": entries, "next_cursor": encode_cursor(next_after)}
 
@@ -113,9 +118,7 @@ def get_me():
 @app.route("/v1/me/ledger", methods=["GET"], authorizer=bearer)
 @json_errors
 def get_my_ledger():
-    query = app.current_request.query_params or {}
-    limit = parse_limit(query.get("limit"), default=LEDGER_PAGE_DEFAULT, maximum=LEDGER_PAGE_MAX)
-    after = decode_cursor(query.get("cursor"), prefix="LEDGER#")
+    limit, after = _ledger_page_request()
     entries, next_after = me.my_ledger(customer_id_of(app.current_request.context), limit, after)
     return {"entries": entries, "next_cursor": encode_cursor(next_after)}
 

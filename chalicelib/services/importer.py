@@ -201,11 +201,11 @@ def _commit_chunk(customer_id: str, chunk: List[_Row], now: datetime, report: Im
     looks like as far as the next chunk's first/last-order condition needs."""
     remaining = list(chunk)
     base = settings().base_currency
-    attempts = {"first": True}
+    known = [observed]  # what the batch read; any retry reads the profile afresh
+
     while remaining:
         def attempt() -> None:
-            stats = observed if attempts["first"] else store.load_profile_stats(customer_id)
-            attempts["first"] = False
+            stats = known.pop() if known else store.load_profile_stats(customer_id)
             store.commit_orders(customer_id, [row.new_order for row in remaining], stats, now, base,
                                 profile_fields=profile)
 
@@ -216,7 +216,6 @@ def _commit_chunk(customer_id: str, chunk: List[_Row], now: datetime, report: Im
             for row in [r for r in remaining if r.new_order.state.order.order_id in present]:
                 _count_existing(row, present[row.new_order.state.order.order_id], report)
             remaining = [r for r in remaining if r.new_order.state.order.order_id not in present]
-            attempts["first"] = False
             continue
         report.imported += len(remaining)
         return _widened(observed, remaining)
