@@ -14,6 +14,7 @@ from chalicelib.api.errors import json_errors, reshape_chalice_errors
 from chalicelib.api.parsing import (
     parse_adjustment,
     parse_event,
+    parse_goodwill,
     parse_json_body,
     parse_lookup,
     parse_merge,
@@ -23,7 +24,9 @@ from chalicelib.api.parsing import (
     parse_quote,
     require_id,
 )
-from chalicelib.services import address_book, customers, health, me, merge, orders, privacy, quotes, rules, support
+from chalicelib.services import (
+    address_book, customers, health, me, merge, orders, privacy, quotes, rules, support, value,
+)
 
 app = Chalice(app_name="loyalty-api")
 app.register_middleware(reshape_chalice_errors, "http")
@@ -153,6 +156,13 @@ def post_adjustment(customer_id):
     customer_id = require_id(customer_id, "customer_id")
     status, result = support.adjust(customer_id, parse_adjustment(_body(), _now()), _operator())
     return Response(body=result, status_code=status)
+
+
+@app.route("/v1/admin/customers/{customer_id}/goodwill", methods=["POST"], authorizer=operators)
+@json_errors
+def recommend_goodwill(customer_id):
+    customer_id = require_id(customer_id, "customer_id")
+    return value.recommend_goodwill(customer_id, parse_goodwill(_body()))
 
 
 @app.route("/v1/admin/customers/{customer_id}/merge", methods=["POST"], authorizer=operators)

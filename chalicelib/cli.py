@@ -253,6 +253,36 @@ def customers_adjust(context: click.Context, customer_id: str, amount: Optional[
                else f"{answer['adjustment_id']}: {answer['description']} (by {answer['operator']})")
 
 
+@customers_group.command("goodwill")
+@click.argument("customer_id")
+@click.option("--cost", type=int, required=True, help="The gesture's cost in minor units (1000 = £10.00).")
+@click.option("--reason", required=True, help="What happened (kept with the grant).")
+@click.option("--grant", is_flag=True, help="Grant it as a goodwill credit if the recommendation is approve.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def customers_goodwill(context: click.Context, customer_id: str, cost: int, reason: str, grant: bool,
+                       as_json: bool) -> None:
+    """Should we make this goodwill gesture? A recommendation from what the customer is likely worth."""
+    path = f"/v1/admin/customers/{quote_path(customer_id)}"
+    answer = _admin(context, "POST", f"{path}/goodwill", {"cost": cost, "reason": reason})
+    granted = None
+    if grant and answer["recommendation"] == "approve":
+        import uuid
+
+        body = {**answer["grant_with"]["body"], "adjustment_id": f"cli-{uuid.uuid4().hex[:12]}"}
+        click.echo(f"adjustment id {body['adjustment_id']}", err=True)
+        granted = _admin(context, "POST", f"{path}/adjustments", body)
+    if as_json:
+        click.echo(json.dumps({**answer, "granted": granted}, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{answer['recommendation'].upper()}: {answer['explanation']}")
+    if granted:
+        click.echo(f"granted: {granted['adjustment_id']} {granted['description']} (by {granted['operator']})")
+    elif grant:
+        click.echo("not granted: the recommendation is not approve; a supervisor can grant it with "
+                   "`customers adjust --goodwill`", err=True)
+
+
 @customers_group.command("merge")
 @click.argument("customer_id")
 @click.option("--from", "source", required=True, help="The record whose history moves into CUSTOMER_ID.")
@@ -280,6 +310,44 @@ def customers_erase(context: click.Context, customer_id: str, yes: bool, as_json
     click.echo(json.dumps(answer, indent=2) if as_json else
                f"{customer_id}: personal data erased at {answer['erased_at']}"
                + (" (already erased)" if answer.get("already_erased") else ""))
+
+
+@cli.command("fit-value-model")
+@click.option("--segments", default=4, show_default=True, type=click.IntRange(1, 64),
+              help="Parallel Scan segments (threads).")
+@click.option("--dry-run", is_flag=True, help="Fit and print; do not store.")
+@click.option("--force", is_flag=True, help="Store even if the fit did not converge or saw few customers.")
+@click.option("--json", "as_json", is_flag=True)
+def fit_value_model_command(segments: int, dry_run: bool, force: bool, as_json: bool) -> None:
+    """Fit the customer-value model on every customer's purchase days (parallel Scan) and store
+    the parameters, with the fit date and sample size, as a new rules version.
+
+    Needs the batch extra: pip install -r requirements-batch.txt."""
+    try:
+        import scipy  # noqa: F401
+    except ImportError:
+        click.echo("fit-value-model needs numpy and scipy: pip install -r requirements-batch.txt", err=True)
+        sys.exit(2)
+    from .services.value_fit import fit_and_store
+
+    with click.progressbar(label="scanning purchase days", file=sys.stderr, length=0, show_pos=True) as bar:
+        result = _operator_call(lambda: fit_and_store(segments=segments, dry_run=dry_run, force=force,
+                                                      operator=_operator(), progress=bar.update))
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    else:
+        model = result.get("model") or {}
+        bgnbd, spend = model.get("bgnbd", {}), model.get("gamma_gamma", {})
+        click.echo(f"customers with purchases: {result['customers']}")
+        if model:
+            click.echo(f"BG/NBD r={bgnbd['r']} alpha={bgnbd['alpha']} a={bgnbd['a']} b={bgnbd['b']} "
+                       f"(log-likelihood {bgnbd['log_likelihood']})")
+            click.echo(f"Gamma-Gamma p={spend['p']} q={spend['q']} gamma={spend['gamma']} "
+                       f"({spend['sample_size']} customers with repeat purchases)")
+        click.echo(f"stored as rules version {result['rules_version']}" if result["stored"]
+                   else f"not stored: {result['reason']}")
+    if not result["stored"] and not dry_run:
+        sys.exit(1)
 
 
 @cli.command("mint-customer-token")
@@ -316,6 +384,13 @@ def _readable_360(view: dict) -> str:
         f"delivered {stats['delivered_orders']}, returns {stats['returns']}, refunds {stats['refunds']}, "
         f"chargebacks {stats['chargebacks']}; goodwill {format_money(**stats['goodwill_granted'])}",
     ]
+    value = view.get("value")
+    if value:
+        active = value["probability_active"]
+        lines.append(
+            f"estimates: about {value['expected_orders_12m']} orders in the next 12 months, "
+            f"{value['expected_orders_5y']} in 5 years, worth {format_money(**value['expected_value_5y'])}; "
+            f"probability active {'unknown (one purchase day)' if active is None else f'{active:.0%}'}")
     for flag in view["flags"]:
         lines.append(f"! {flag}")
     lines.append("addresses:")

@@ -464,6 +464,18 @@ def parse_lookup(query: Dict[str, str]) -> Tuple[str, str]:
     return name, text  # type: ignore[return-value]
 
 
+def parse_goodwill(body: Dict[str, Any]) -> Dict[str, Any]:
+    """``{"cost", "currency"?, "reason"}``: a goodwill gesture support is considering."""
+    problems = Problems()
+    check_unknown(body, ("cost", "currency", "reason"), problems)
+    request = {"cost": check_int(body.get("cost"), "cost", problems, minimum=1, money=True),
+               "reason": check_text(body.get("reason"), "reason", problems, max_length=500)}
+    if body.get("currency") is not None:
+        request["currency"] = check_currency(body.get("currency"), "currency", problems)
+    problems.raise_if_any()
+    return request
+
+
 def parse_merge(body: Dict[str, Any]) -> str:
     """``{"source_customer_id"}``: the record whose history moves into the path's customer."""
     problems = Problems()

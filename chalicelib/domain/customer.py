@@ -11,6 +11,7 @@ from typing import Mapping, Optional, Tuple
 class MonthTotals:
     orders: int = 0
     net_spend: int = 0
+    goodwill: int = 0  # goodwill credits granted in the month, base currency
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,8 @@ class CustomerStats:
         keys = set(month_keys_back(now, months))
         orders = sum(totals.orders for key, totals in self.months.items() if key in keys)
         spend = sum(totals.net_spend for key, totals in self.months.items() if key in keys)
-        return MonthTotals(orders=orders, net_spend=spend)
+        goodwill = sum(totals.goodwill for key, totals in self.months.items() if key in keys)
+        return MonthTotals(orders=orders, net_spend=spend, goodwill=goodwill)
 
 
 @dataclass(frozen=True)

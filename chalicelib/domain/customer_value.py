@@ -39,7 +39,8 @@ from .money import format_money
 WEEKS_PER_YEAR = 365.25 / 7.0
 """Weeks in an average calendar year: the "12 months" horizon."""
 
-DEFAULTS_PATH = Path(__file__).with_name("value_model_defaults.json")
+DEFAULTS_PATH = Path(__file__).resolve().parent.parent / "rules" / "default.json"
+"""The built-in rules document; its ``value_model`` section holds the default parameters and policy."""
 
 # ---------------------------------------------------------------------------------------------
 # Gaussian hypergeometric function 2F1(a, b; c; z) for 0 <= z < 1
@@ -790,10 +791,88 @@ def _defaults_text() -> str:
 
 
 def load_value_model_defaults() -> Dict[str, Any]:
-    """The default model parameters and policy (``value_model_defaults.json``), a fresh copy."""
+    """The default model parameters and policy (the built-in rules' ``value_model``), a fresh copy."""
     return json.loads(_defaults_text())["value_model"]
 
 
 def params_from_rules(model: Mapping[str, Any]) -> Tuple[BgNbdParams, GammaGammaParams]:
     """Parameters from the rules document's ``value_model.model`` section."""
     return BgNbdParams.from_mapping(model["bgnbd"]), GammaGammaParams.from_mapping(model["gamma_gamma"])
+
+
+_POLICY_RATES = {
+    # name: (lowest, highest) allowed
+    "margin": (0.0, 1.0),
+    "annual_discount_rate": (0.0, 1.0),
+    "max_share_of_expected_margin": (0.0, 1.0),
+    "escalate_band": (0.0, 10.0),
+}
+
+
+def value_model_problems(section: Any) -> List[Dict[str, str]]:
+    """What is wrong with a rules document's ``value_model`` section, field by field (empty: fine).
+
+    Both ``model`` and ``policy`` may be left out (the defaults apply); a given field must be
+    valid. Used when an operator PUTs rules, so a bad section never reaches checkout.
+    """
+    problems: List[Dict[str, str]] = []
+
+    def fail(field: str, reason: str) -> None:
+        problems.append({"field": f"value_model.{field}", "reason": reason})
+
+    if not isinstance(section, dict):
+        return [{"field": "value_model", "reason": "must be an object with model and/or policy"}]
+    model = section.get("model")
+    if model is not None:
+        if not isinstance(model, dict):
+            fail("model", "must be an object")
+        else:
+            for name, params in (("bgnbd", BgNbdParams), ("gamma_gamma", GammaGammaParams)):
+                try:
+                    params.from_mapping(model.get(name) or {})
+                except (KeyError, TypeError, ValueError) as error:
+                    reason = f"needs {error.args[0]}" if isinstance(error, KeyError) else str(error)
+                    fail(f"model.{name}", reason)
+            size = model.get("sample_size")
+            if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+                fail("model.sample_size", "must be a whole number of customers")
+    policy = section.get("policy")
+    if policy is not None:
+        if not isinstance(policy, dict):
+            fail("policy", "must be an object")
+        else:
+            for name, (low, high) in _POLICY_RATES.items():
+                value = policy.get(name)
+                if value is None:
+                    continue
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+                    fail(f"policy.{name}", f"must be a number from {low:g} to {high:g}")
+            allowance = policy.get("yearly_allowance")
+            if allowance is not None and (isinstance(allowance, bool) or not isinstance(allowance, int)
+                                          or allowance < 0):
+                fail("policy.yearly_allowance", "must be a whole, non-negative amount of minor units")
+    return problems
+
+
+@dataclass(frozen=True)
+class ValueModel:
+    """The parameters and goodwill policy in force, with where the parameters came from."""
+
+    bgnbd: BgNbdParams
+    gamma_gamma: GammaGammaParams
+    policy: Mapping[str, Any]
+    fitted_at: Optional[str]
+    sample_size: Optional[int]
+    source: str
+
+
+def value_model_of(section: Optional[Mapping[str, Any]]) -> ValueModel:
+    """The rules document's ``value_model`` (checked by :func:`value_model_problems`), each
+    part falling back to the built-in defaults when it is absent."""
+    defaults = load_value_model_defaults()
+    section = section or {}
+    model = section.get("model") or defaults["model"]
+    policy = {**defaults["policy"], **(section.get("policy") or {})}
+    bgnbd, gamma_gamma = params_from_rules(model)
+    return ValueModel(bgnbd, gamma_gamma, policy, model.get("fitted_at"), model.get("sample_size"),
+                      str(model.get("source") or ""))

@@ -62,6 +62,10 @@ class Order:
     def month(self) -> str:
         return month_key(self.placed_at)
 
+    @property
+    def day(self) -> str:
+        return day_key(self.placed_at)
+
 
 @dataclass(frozen=True)
 class OrderSubmission:
@@ -122,7 +126,9 @@ class OrderEvent:
 class StatsDelta:
     """How one ledger entry changes a customer's aggregates.
 
-    ``month`` is the bucket the money and order count belong to (the order's month).
+    ``month`` is the bucket the money and order count belong to (the order's month);
+    ``day`` is the order's UTC purchase day, whose bucket the customer-value model reads
+    (orders and net spend per day; see docs/customer-value.md).
     """
 
     month: str
@@ -134,6 +140,7 @@ class StatsDelta:
     refunds: int = 0
     chargebacks: int = 0
     cancellations: int = 0
+    day: Optional[str] = None
 
     def counters(self) -> Dict[str, int]:
         """The profile counters this delta adds to (only the non-zero ones)."""
@@ -193,6 +200,11 @@ def month_key(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m")
 
 
+def day_key(moment: datetime) -> str:
+    """The UTC calendar day of ``moment``: orders of one day are one purchase for the value model."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d")
+
+
 def fingerprint(payload: dict) -> str:
     """A stable hash of a request body, to tell a replay from a different request."""
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -209,7 +221,8 @@ def total_mismatch(lines: Iterable[OrderLine], total_amount: int) -> Optional[st
 
 def placement_delta(order: Order) -> StatsDelta:
     """What placing an order adds to the aggregates."""
-    return StatsDelta(month=order.month, orders=1, net_spend=order.base_total, gross_spend=order.base_total)
+    return StatsDelta(month=order.month, orders=1, net_spend=order.base_total, gross_spend=order.base_total,
+                      day=order.day)
 
 
 def apply_event(state: OrderState, event: OrderEvent) -> EventOutcome:
@@ -253,7 +266,8 @@ def _cancel(state: OrderState) -> EventOutcome:
     base_left = order.base_total - state.base_reversed
     new_state = replace(state, status="cancelled", base_reversed=order.base_total, version=state.version + 1)
     delta = StatsDelta(
-        month=order.month, orders=-1, net_spend=-base_left, gross_spend=-order.base_total, cancellations=1
+        month=order.month, orders=-1, net_spend=-base_left, gross_spend=-order.base_total, cancellations=1,
+        day=order.day,
     )
     return EventOutcome(new_state, delta, amount=state.remaining, base_amount=base_left, description="Cancelled")
 
@@ -290,7 +304,7 @@ def _money_back(state: OrderState, event: OrderEvent) -> EventOutcome:
     base_reversed_after = _base_share(order, reversed_after)
     base_amount = base_reversed_after - state.base_reversed
     counts = {"returned": "returns", "refunded": "refunds", "chargeback": "chargebacks"}
-    delta = StatsDelta(month=order.month, net_spend=-base_amount, **{counts[event.type]: 1})
+    delta = StatsDelta(month=order.month, net_spend=-base_amount, day=order.day, **{counts[event.type]: 1})
     money_field = {"returned": "returned", "refunded": "refunded", "chargeback": "charged_back"}[event.type]
     new_state = replace(
         state,

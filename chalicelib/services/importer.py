@@ -177,6 +177,7 @@ def _chunks(rows: List[_Row]) -> Iterator[List[_Row]]:
 
     def shared_keys(row: _Row) -> set:
         keys = {("month", delta.month) for delta in row.new_order.deltas}
+        keys |= {("day", delta.day) for delta in row.new_order.deltas if delta.day}
         if row.new_order.address_use is not None:
             keys.add(("address", row.new_order.address_use.address_id))
         return keys

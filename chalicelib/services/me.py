@@ -14,6 +14,7 @@ from ..store import repository as store
 from .customers import summary_json
 from .quotes import history_of
 from .rules import current_rules
+from . import value
 
 CUSTOMER_ENTRY_FIELDS = ("entry_id", "type", "at", "order_id", "description", "amount")
 
@@ -42,6 +43,7 @@ def my_status(customer_id: str, *, now: Optional[datetime] = None) -> dict:
         "lifetime": summary["stats"]["lifetime"],
         "member_since": summary["stats"]["first_order_at"],
         "recent_history": [_customer_entry(entry) for entry in recent if _visible(entry)],
+        "value": value.estimate(customer_id, audience="customer", rules=rules, now=now),
     }
 
 

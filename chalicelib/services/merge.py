@@ -17,14 +17,14 @@ from pynamodb.exceptions import TransactWriteError
 
 from ..config import settings
 from ..domain.errors import InvalidInput, NotFound, Unprocessable
-from ..domain.ledger import LedgerEntry, StatsDelta
+from ..domain.ledger import LedgerEntry, StatsDelta, day_key, month_key
 from ..store import repository as store
 from ..store.retry import RetryableConflict, with_retries
 from .address_book import address_use
 
 # One transaction holds at most 100 items: an order's entries are written and deleted (2 each),
-# plus the order, two profiles, two months and an address.
-MAX_ENTRIES_PER_ORDER = 45
+# plus the order, two profiles, two months, two purchase days and an address.
+MAX_ENTRIES_PER_ORDER = 44
 
 
 def merge_customers(target: str, source: str, operator: str, *, now: Optional[datetime] = None) -> dict:
@@ -90,7 +90,8 @@ def _contribution(order, entries) -> store.AggregateChange:
     counts = {kind: sum(1 for entry in entries if entry.entry_type == kind)
               for kind in ("returned", "refunded", "chargeback")}
     delta = StatsDelta(
-        month=order.placed_at.astimezone(timezone.utc).strftime("%Y-%m"),
+        month=month_key(order.placed_at),
+        day=day_key(order.placed_at),
         orders=0 if cancelled else 1,
         net_spend=int(order.base_total) - int(order.base_reversed),
         gross_spend=0 if cancelled else int(order.base_total),

@@ -59,6 +59,9 @@ def replace_rules(document: Dict[str, Any], *, created_by: Optional[str] = None,
     body = {key: value for key, value in document.items() if key != "version"}
     rules = parse_rules(body)
     address_book.check_trust_rules(body)
+    from .value import check_value_model  # value reads the rules in force: imported here, not above
+
+    check_value_model(body)
     base = settings().base_currency
     if rules.base_currency != base:
         raise RulesInvalid([{"field": "base_currency",

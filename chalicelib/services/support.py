@@ -23,6 +23,7 @@ from .customers import summary_json
 from .exchange import to_base
 from .quotes import history_of
 from .rules import current_rules
+from . import value
 
 
 def customer_360(customer_id: str, *, now: Optional[datetime] = None) -> dict:
@@ -52,6 +53,7 @@ def customer_360(customer_id: str, *, now: Optional[datetime] = None) -> dict:
         "adjustments": [a for a in adjustments if a["kind"] != "note"],
         "notes": [a for a in adjustments if a["kind"] == "note"],
         "flags": _flags(customer, decisions, now),
+        "value": value.estimate(customer_id, audience="staff", rules=rules, now=now),
     }
 
 

@@ -14,6 +14,7 @@ CUSTOMER#<customer_id>   PROFILE#PROMO#<CODE>                            promoti
 CUSTOMER#<customer_id>   PROFILE#ADDR#<fingerprint>                      address
 CUSTOMER#<customer_id>   DECISION#2026-11-20T10:15:00Z#<quote_id>        decision
 CUSTOMER#<customer_id>   ADJUSTMENT#<adjustment_id>                      adjustment
+CUSTOMER#<customer_id>   DAY#2026-11-20                                  purchase_day
 QUOTE#<quote_id>         DECISION                                        decision
 PROMOTION#<CODE>         BUDGET                                          promotion_budget
 APIKEY#<sha256 of key>   APIKEY                                          api_key
@@ -50,6 +51,7 @@ RULES_CURRENT_SK = "CURRENT"
 LEDGER_PREFIX = "LEDGER#"
 ORDER_SK = "ORDER"
 EVENT_PREFIX = "EVENT#"
+DAY_PREFIX = "DAY#"
 
 
 def key_range(prefix: str):
@@ -153,6 +155,19 @@ class MonthItem(TableItem, discriminator="month"):
     net_spend = NumberAttribute(default=0)
     gross_spend = NumberAttribute(default=0)
     goodwill = NumberAttribute(default=0)  # goodwill credits granted this month, base currency
+
+
+class PurchaseDayItem(TableItem, discriminator="purchase_day"):
+    """Orders and net spend (base currency) of the orders a customer placed on one UTC day.
+
+    Outside the ``PROFILE`` range on purpose: checkout never reads it; the customer-value
+    estimate does (docs/customer-value.md). A day whose orders were all cancelled has
+    ``orders`` 0 and is no purchase."""
+
+    customer_id = UnicodeAttribute()
+    day = UnicodeAttribute()
+    orders = NumberAttribute(default=0)
+    net_spend = NumberAttribute(default=0)
 
 
 class LedgerItem(TableItem, discriminator="ledger"):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
@@ -21,6 +21,7 @@ from ..domain.customer import AddressRecord, Customer, CustomerProfile, Customer
 from ..domain.times import iso_utc
 from ..domain.ledger import LedgerEntry, Order, OrderLine, OrderState, StatsDelta
 from .models import (
+    DAY_PREFIX,
     LEDGER_PREFIX,
     MONTH_PREFIX,
     ORDER_SK,
@@ -36,6 +37,7 @@ from .models import (
     ProfileItem,
     PromotionBudgetItem,
     PromotionUseItem,
+    PurchaseDayItem,
     TableItem,
     address_sk,
     customer_pk,
@@ -137,12 +139,29 @@ class AggregateChange:
     counters: Dict[str, int] = field(default_factory=lambda: defaultdict(int))
     months: Dict[str, Dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
 
+    days: Dict[str, Dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+
     def add(self, delta: StatsDelta) -> None:
         for name, value in delta.counters().items():
             self.counters[name] += value
         for name, value in (("orders", delta.orders), ("net_spend", delta.net_spend), ("gross_spend", delta.gross_spend)):
             if value:
                 self.months[delta.month][name] += value
+        if delta.day:
+            for name, value in (("orders", delta.orders), ("net_spend", delta.net_spend)):
+                if value:
+                    self.days[delta.day][name] += value
+
+    def negated(self) -> "AggregateChange":
+        """The opposite change: what taking these contributions away does."""
+        negative = AggregateChange()
+        for name, value in self.counters.items():
+            negative.counters[name] = -value
+        for buckets, into in ((self.months, negative.months), (self.days, negative.days)):
+            for key, values in buckets.items():
+                for name, value in values.items():
+                    into[key][name] = -value
+        return negative
 
 
 def _connection() -> Connection:
@@ -178,7 +197,8 @@ def load_customer(customer_id: str, base_currency: str, since_month: Optional[st
         if isinstance(item, ProfileItem):
             profile = item
         elif isinstance(item, MonthItem):
-            months[item.month] = MonthTotals(orders=int(item.orders), net_spend=int(item.net_spend))
+            months[item.month] = MonthTotals(orders=int(item.orders), net_spend=int(item.net_spend),
+                                             goodwill=int(item.goodwill or 0))
         elif isinstance(item, PromotionUseItem):
             uses[item.code] = int(item.uses)
         elif isinstance(item, AddressItem):
@@ -218,6 +238,23 @@ def _customer_from(item: ProfileItem, months: Dict[str, MonthTotals], base_curre
         version=int(item.version),
     )
     return Customer(profile=profile, stats=stats, base_currency=item.base_currency or base_currency)
+
+
+def purchase_days(customer_id: str) -> Dict[str, int]:
+    """Net spend (base currency) per UTC day on which the customer has an order that stands
+    (``{"2026-11-20": 4599}``), in one paginated Query of the ``DAY#`` range."""
+    days: Dict[str, int] = {}
+    for item in PurchaseDayItem.query(customer_pk(customer_id), key_range(DAY_PREFIX)):
+        if int(item.orders) > 0:
+            days[item.day] = max(0, int(item.net_spend))
+    return days
+
+
+def scan_purchase_days(segment: int, total_segments: int) -> Iterator[Tuple[str, str, int, int]]:
+    """``(customer_id, day, orders, net_spend)`` of every purchase-day item in one segment of a
+    parallel Scan (the batch fit of the value model; never on a request path)."""
+    for item in PurchaseDayItem.scan(segment=segment, total_segments=total_segments):
+        yield item.customer_id, item.day, int(item.orders), int(item.net_spend)
 
 
 def load_profile_stats(customer_id: str) -> Optional[CustomerStats]:
@@ -408,7 +445,7 @@ def commit_orders(
         profile_index = len(orders) + len(entries)
         if len(codes) > profile_index and codes[profile_index] == "ConditionalCheckFailed":
             raise RetryableConflict("profile changed since it was read") from error
-        claims_start = profile_index + 1 + len(change.months) + len(addresses)
+        claims_start = profile_index + 1 + len(change.days) + len(change.months) + len(addresses)
         for (claim, reason), code in zip(_claim_reasons(promotion_claims), codes[claims_start:]):
             if code == "ConditionalCheckFailed":
                 raise PromotionUnavailable(claim.code, reason) from error
@@ -616,8 +653,19 @@ def _release_claims(tx: TransactWrite, customer_id: str, claims: Sequence[dict])
 
 
 def _month_updates(tx: TransactWrite, customer_id: str, change: AggregateChange) -> None:
-    """One ADD per month touched. Every month in ``change.months`` gets an item (the caller
-    counts them to locate later items of the transaction)."""
+    """One ADD per month and one per purchase day touched. Every month in ``change.months``
+    and day in ``change.days`` gets an item (the caller counts them to locate later items of
+    the transaction)."""
+    for day, values in sorted(change.days.items()):
+        tx.update(
+            PurchaseDayItem(customer_pk(customer_id), DAY_PREFIX + day),
+            actions=[
+                PurchaseDayItem.item_type.set(PurchaseDayItem),
+                PurchaseDayItem.customer_id.set(customer_id),
+                PurchaseDayItem.day.set(day),
+            ]
+            + [getattr(PurchaseDayItem, name).add(value) for name, value in values.items()],
+        )
     for month, values in sorted(change.months.items()):
         actions = [getattr(MonthItem, name).add(value) for name, value in values.items() if value]
         tx.update(
@@ -898,12 +946,7 @@ def move_order(order: OrderItem, entries: Sequence[LedgerItem], source: str, tar
     the order is re-pointed only if it still belongs to ``source`` (so a rerun skips it), the
     entries are copied to the target and deleted from the source, and both customers'
     aggregates change by exactly what the order contributed."""
-    negative = AggregateChange()
-    for name, value in change.counters.items():
-        negative.counters[name] = -value
-    for month, values in change.months.items():
-        for name, value in values.items():
-            negative.months[month][name] = -value
+    negative = change.negated()
     placed = [order.placed_at] if order.status != "cancelled" else []
     span_actions, span_condition = _span_update(observed_target, placed)
     with _transaction() as tx:
