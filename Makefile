@@ -50,10 +50,9 @@ bench: $(DEPS_STAMP)
 	done; \
 	[ "$$found" = 1 ] || echo "no bench/*.py yet"
 
-# A CloudFormation (SAM) package of a stage in out/, merged with infra/resources.json:
-#   make package STAGE=dev && aws cloudformation deploy --template-file out/sam.json \
-#     --stack-name loyalty-dev --capabilities CAPABILITY_IAM --parameter-overrides Stage=dev
-# (upload out/deployment.zip first with `aws cloudformation package` when the zip is large).
+# A CloudFormation (SAM) package of a stage in out/, merged with infra/resources.json
+# (alarms, dashboard, table, import bucket). Deploying it (`aws cloudformation package`, then
+# `deploy` with an artifacts bucket) is described step by step in infra/README.md.
 STAGE ?= dev
 package: $(DEPS_STAMP)
 	rm -rf out

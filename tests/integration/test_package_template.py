@@ -1,12 +1,16 @@
 """The template `chalice package` produces (merged with infra/resources.json): every
 /v1/admin route is IAM-authorized, every other route but health uses the Bearer authorizer,
-and the import bucket is private, encrypted and wired to the import function.
+the import bucket is private, encrypted and wired to the import function, the errors API
+Gateway answers itself have the API's one error shape, alarms watch the API, the table and
+every function, the dashboard shows the app's business metrics, and cfn-lint finds nothing.
 
 Packaging normally downloads the Lambda's dependencies; the API definition does not depend on
 them, so a copy of the project with an empty requirements file is packaged (no network)."""
 import json
 import os
+import re
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,10 +18,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+STAGE = "dev"
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory):
+def packaged(tmp_path_factory) -> Path:
+    """The packaged template's path (out/sam.json of a copy of the project, stage dev)."""
     project = tmp_path_factory.mktemp("package")
     for name in ("app.py", "chalicelib", ".chalice", "infra"):
         source = ROOT / name
@@ -25,9 +31,14 @@ def template(tmp_path_factory):
     (project / "requirements.txt").write_text("")
     chalice = Path(sys.executable).with_name("chalice")
     env = {**os.environ, "AWS_DEFAULT_REGION": "eu-west-2"}
-    subprocess.run([str(chalice), "package", "--stage", "dev", "--merge-template", "infra/resources.json", "out"],
+    subprocess.run([str(chalice), "package", "--stage", STAGE, "--merge-template", "infra/resources.json", "out"],
                    cwd=project, env=env, check=True, capture_output=True, timeout=300)
-    return json.loads((project / "out" / "sam.json").read_text())
+    return project / "out" / "sam.json"
+
+
+@pytest.fixture(scope="module")
+def template(packaged):
+    return json.loads(packaged.read_text())
 
 
 def test_admin_routes_use_iam_and_the_others_the_bearer_authorizer(template):
@@ -40,7 +51,7 @@ def test_admin_routes_use_iam_and_the_others_the_bearer_authorizer(template):
             schemes = [name for requirement in operation.get("security", []) for name in requirement]
             if path.startswith("/v1/admin"):
                 assert schemes == ["sigv4"], (method, path)
-            elif path == "/v1/health":
+            elif path in ("/v1/health", "/v1/openapi.json"):
                 assert schemes == [], (method, path)
             else:
                 assert schemes == ["bearer"], (method, path)
@@ -61,3 +72,183 @@ def test_the_import_bucket_is_private_encrypted_and_wired_to_the_import_function
     # Import files carry customers' personal data, which an erasure cannot reach: they expire.
     expiry = {rule["Prefix"]: rule["ExpirationInDays"] for rule in bucket["LifecycleConfiguration"]["Rules"]}
     assert expiry["imports/"] <= 30
+
+
+# --- alarms, dashboard, gateway responses, lint ------------------------------------------------
+
+def _of_type(template, resource_type):
+    return {name: resource for name, resource in template["Resources"].items() if resource["Type"] == resource_type}
+
+
+def _alarm_metrics(alarm):
+    """(namespace, metric name, {dimension: value}, statistic) of every metric an alarm reads."""
+    props = alarm["Properties"]
+    if "Metrics" in props:
+        stats = [query["MetricStat"] for query in props["Metrics"] if "MetricStat" in query]
+        return [(stat["Metric"]["Namespace"], stat["Metric"]["MetricName"],
+                 {d["Name"]: d["Value"] for d in stat["Metric"]["Dimensions"]}, stat["Stat"]) for stat in stats]
+    return [(props["Namespace"], props["MetricName"], {d["Name"]: d["Value"] for d in props["Dimensions"]},
+             props.get("Statistic") or props.get("ExtendedStatistic"))]
+
+
+def test_alarms_watch_the_api_the_table_and_every_function(template):
+    alarms = _of_type(template, "AWS::CloudWatch::Alarm")
+    watched = [metric for alarm in alarms.values() for metric in _alarm_metrics(alarm)]
+    # API Gateway names its metrics after the RestApi's name (chalice's app name, the body's title)
+    # and the API Gateway stage, which the stages of .chalice/config.json name like the chalice stage.
+    api = {"ApiName": template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["info"]["title"],
+           "Stage": {"Ref": "Stage"}}
+    stages = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]
+    assert set(template["Parameters"]["Stage"]["AllowedValues"]) <= {
+        name for name, stage in stages.items() if stage.get("api_gateway_stage") == name}
+    assert template["Resources"]["RestAPI"]["Properties"]["StageName"] == STAGE
+
+    error_rate = [alarm for alarm in alarms.values() if {("AWS/ApiGateway", "5XXError"), ("AWS/ApiGateway", "Count")}
+                  <= {(ns, name) for ns, name, dims, _ in _alarm_metrics(alarm) if dims == api}]
+    assert len(error_rate) == 1
+    expression = [q for q in error_rate[0]["Properties"]["Metrics"] if q.get("ReturnData")]
+    assert len(expression) == 1 and "/" in expression[0]["Expression"]
+    assert ("AWS/ApiGateway", "Latency", api, "p99") in watched
+
+    table = {"TableName": {"Ref": "LoyaltyTable"}}
+    throttles = {(name, dims.get("GlobalSecondaryIndexName")) for ns, name, dims, _ in watched
+                 if ns == "AWS/DynamoDB" and dims.get("TableName") == table["TableName"]}
+    indexes = [index["IndexName"] for index in
+               template["Resources"]["LoyaltyTable"]["Properties"]["GlobalSecondaryIndexes"]]
+    for index in [None] + indexes:
+        assert {("ReadThrottleEvents", index), ("WriteThrottleEvents", index)} <= throttles, index
+
+    # Every function chalice packages (API handler, authorizer, import) has both alarms, so a new
+    # function without them fails here.
+    functions = _of_type(template, "AWS::Serverless::Function")
+    assert {"APIHandler", "Bearer", "ImportUploadedFile"} <= set(functions)
+    for function in functions:
+        for metric in ("Errors", "Throttles"):
+            assert ("AWS/Lambda", metric, {"FunctionName": {"Ref": function}}, "Sum") in watched, (function, metric)
+
+
+def test_alarms_notify_the_optional_topic_and_stay_quiet_without_traffic(template):
+    assert template["Parameters"]["AlarmTopicArn"]["Default"] == ""
+    assert template["Conditions"]["HasAlarmTopic"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}]}
+    actions = {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
+    alarms = _of_type(template, "AWS::CloudWatch::Alarm")
+    assert len(alarms) >= 9
+    names = set()
+    for name, alarm in alarms.items():
+        props = alarm["Properties"]
+        assert props["AlarmActions"] == actions and props["OKActions"] == actions, name
+        # No traffic is not an incident (a quiet night, or a dev stage nobody calls).
+        assert props["TreatMissingData"] == "notBreaching", name
+        assert "infra/README.md" in props["AlarmDescription"], name
+        assert props["AlarmName"]["Fn::Sub"].startswith("loyalty-${Stage}-"), name
+        names.add(props["AlarmName"]["Fn::Sub"])
+    assert len(names) == len(alarms)
+
+
+def _render(node, values):
+    """The string CloudFormation makes of Fn::Join / Fn::Sub, with ``values`` for each variable."""
+    if isinstance(node, str):
+        return node
+    (function, argument), = node.items()
+    if function == "Fn::Join":
+        separator, parts = argument
+        return separator.join(_render(part, values) for part in parts)
+    if function == "Fn::Sub":
+        assert isinstance(argument, str)
+        return re.sub(r"\$\{([^}!][^}]*)\}", lambda match: values[match.group(1)], argument)
+    raise AssertionError(f"unexpected {function} in the dashboard body")
+
+
+def _dashboard_metrics(body):
+    """(namespace, metric name, {dimension: value}) of every metric the dashboard's widgets show."""
+    found = []
+    for widget in body["widgets"]:
+        for row in widget["properties"].get("metrics", []):
+            fields = [field for field in row if not isinstance(field, dict)]
+            assert "." not in fields, "spell every metric out: the test reads them"
+            namespace, name, *dims = fields
+            found.append((namespace, name, dict(zip(dims[0::2], dims[1::2]))))
+    return found
+
+
+def test_the_dashboard_shows_the_business_metrics_the_app_emits(template):
+    (dashboard,) = _of_type(template, "AWS::CloudWatch::Dashboard").values()
+    values = {"Stage": STAGE, "AWS::Region": "eu-west-2"}
+    for name in template["Resources"]:
+        values[name] = f"physical-{name}"
+        values[f"{name}.Arn"] = f"arn:aws:cloudwatch:eu-west-2:123456789012:alarm:{name}"
+    body = json.loads(_render(dashboard["Properties"]["DashboardBody"], values))  # a KeyError: unknown ${...}
+    metrics = _dashboard_metrics(body)
+
+    # The contract with the app's aws-lambda-powertools Metrics (embedded metric format).
+    app = {"service": "loyalty-api", "stage": STAGE}
+    assert ("LoyaltyAPI", "QuotesCreated", app) in metrics
+    assert ("LoyaltyAPI", "OrdersCommitted", app) in metrics
+    for kind in ("tier", "promotion"):
+        assert ("LoyaltyAPI", "DiscountGranted", {**app, "kind": kind}) in metrics
+    for outcome in ("ship", "verify", "review"):
+        assert ("LoyaltyAPI", "AddressDecisions", {**app, "outcome": outcome}) in metrics
+    # Only the contract's names: a metric the app does not emit would be an empty graph.
+    assert {name for namespace, name, _ in metrics if namespace == "LoyaltyAPI"} == {
+        "QuotesCreated", "OrdersCommitted", "DiscountGranted", "AddressDecisions"}
+
+    shown = {(namespace, name) for namespace, name, _ in metrics}
+    assert {("AWS/ApiGateway", "Latency"), ("AWS/ApiGateway", "4XXError"), ("AWS/ApiGateway", "5XXError"),
+            ("AWS/Lambda", "Duration"), ("AWS/DynamoDB", "ReadThrottleEvents"),
+            ("AWS/DynamoDB", "WriteThrottleEvents")} <= shown
+    latency = [row for widget in body["widgets"] for row in widget["properties"].get("metrics", [])
+               if row[:2] == ["AWS/ApiGateway", "Latency"]]
+    assert {row[-1]["stat"] for row in latency} >= {"p50", "p99"}
+    alarm_widgets = [widget for widget in body["widgets"] if widget["type"] == "alarm"]
+    assert {arn.rsplit(":", 1)[1] for widget in alarm_widgets for arn in widget["properties"]["alarms"]} == set(
+        _of_type(template, "AWS::CloudWatch::Alarm"))
+
+    outputs = template["Outputs"]
+    assert outputs["DashboardName"]["Value"] == {"Ref": "Dashboard"}
+    assert "#dashboards:name=${Dashboard}" in outputs["DashboardURL"]["Value"]["Fn::Sub"]
+
+
+def test_errors_api_gateway_answers_itself_have_the_api_error_shape(template):
+    # In the API's own swagger (SAM's GatewayResponses), not as AWS::ApiGateway::GatewayResponse
+    # resources: those are lost when SAM puts the API body again on a later deploy, and a change to
+    # them deploys nothing (the stage keeps the old deployment).
+    assert not _of_type(template, "AWS::ApiGateway::GatewayResponse")
+    responses = template["Resources"]["RestAPI"]["Properties"]["GatewayResponses"]
+    expected_codes = {"UNAUTHORIZED": "unauthorized", "ACCESS_DENIED": "forbidden", "THROTTLED": "throttled",
+                      "REQUEST_TOO_LARGE": "payload_too_large", "DEFAULT_5XX": "internal_error"}
+    required = {"UNAUTHORIZED", "ACCESS_DENIED", "MISSING_AUTHENTICATION_TOKEN", "THROTTLED", "DEFAULT_4XX",
+                "DEFAULT_5XX", "AUTHORIZER_FAILURE", "REQUEST_TOO_LARGE", "INVALID_SIGNATURE", "EXPIRED_TOKEN"}
+    assert required <= set(responses)
+    for response_type, response in responses.items():
+        assert set(response) <= {"ResponseParameters", "ResponseTemplates", "StatusCode"}, response_type
+        # Without a StatusCode API Gateway keeps each type's own status (401, 403, 429, ...).
+        assert "StatusCode" not in response, response_type
+        assert response["ResponseParameters"]["Headers"]["Content-Type"] == "'application/json'", response_type
+        (content_type, body_template), = response["ResponseTemplates"].items()
+        assert content_type == "application/json"
+        # $context.error.messageString is substituted already JSON-quoted.
+        body = json.loads(body_template.replace("$context.error.messageString", json.dumps('Say "no"')))
+        assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}, response_type
+        assert re.fullmatch(r"[a-z]+(_[a-z]+)*", body["error"]["code"]), response_type
+        assert body["error"]["message"] and body["error"]["details"] == [], response_type
+        if response_type in expected_codes:
+            assert body["error"]["code"] == expected_codes[response_type]
+    assert responses["UNAUTHORIZED"]["ResponseParameters"]["Headers"]["WWW-Authenticate"] == "'Bearer'"
+
+
+def test_cfn_lint_finds_no_error_or_warning_in_the_packaged_template(packaged, monkeypatch):
+    from cfnlint.api import lint
+
+    # cfn-lint reads its bundled schemas; make sure it never reaches past this machine.
+    real_connect = socket.socket.connect
+
+    def loopback_only(sock, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and host not in ("localhost", "::1") and not host.startswith("127."):
+            raise AssertionError(f"cfn-lint tried to reach {address!r}")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", loopback_only)
+    # Errors (E) and warnings (W); informational (I) findings are not run. No warning is filtered.
+    matches = lint(packaged.read_text(), regions=["eu-west-2"])
+    assert not matches, "\n".join(str(match) for match in matches)
