@@ -8,6 +8,7 @@ from chalice import Chalice, IAMAuthorizer, Response
 
 from chalicelib.api.auth import AUTHORIZER_TTL_SECONDS, bearer_policy, customer_id_of, operator_identity
 from chalicelib.config import settings
+from chalicelib.observability import logger as structured_logger, observe_requests
 
 from chalicelib.api.cursors import decode_cursor, encode_cursor
 from chalicelib.api.errors import json_errors, reshape_chalice_errors
@@ -28,7 +29,8 @@ from chalicelib.services import (
     address_book, customers, health, me, merge, orders, privacy, quotes, rules, support, value,
 )
 
-app = Chalice(app_name="loyalty-api")
+app = Chalice(app_name="loyalty-api", configure_logs=False)  # logs are Powertools JSON (observability.py)
+app.register_middleware(observe_requests, "http")  # outermost: it logs the final status and error code
 app.register_middleware(reshape_chalice_errors, "http")
 operators = IAMAuthorizer()
 
@@ -205,4 +207,5 @@ def import_uploaded_file(event, context):
     infra/resources.json (``chalice package`` cannot attach one through @app.on_s3_event)."""
     from chalicelib.services.s3_import import import_s3_event
 
+    structured_logger()  # JSON logs for this function too
     return import_s3_event(event)

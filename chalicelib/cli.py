@@ -350,6 +350,15 @@ def fit_value_model_command(segments: int, dry_run: bool, force: bool, as_json: 
         sys.exit(1)
 
 
+@cli.command("log-ref")
+@click.argument("customer_id")
+def log_ref_command(customer_id: str) -> None:
+    """How the logs name CUSTOMER_ID (a hash): search CloudWatch Logs Insights for it."""
+    from .observability import customer_ref
+
+    click.echo(customer_ref(customer_id))
+
+
 @cli.command("mint-customer-token")
 @click.argument("customer_id")
 @click.option("--minutes", default=60, show_default=True)

@@ -22,7 +22,7 @@ from chalice import AuthResponse, AuthRoute
 from ..services.api_keys import verify_key
 from ..services.customer_tokens import looks_like_jwt, verify_customer_token
 
-logger = logging.getLogger("loyalty.auth")
+logger = logging.getLogger("loyalty-api.auth")
 AUTHORIZER_TTL_SECONDS = 300
 ADMIN_PREFIX = "/v1/admin/"
 OPEN_ROUTES = {("/v1/health", "GET")}

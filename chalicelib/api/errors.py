@@ -10,7 +10,7 @@ from chalice import Response
 
 from ..domain.errors import LoyaltyError, ServiceUnavailable
 
-logger = logging.getLogger("loyalty.api")
+logger = logging.getLogger("loyalty-api.api")
 
 # Chalice answers some requests itself (405, 415, its own 500); their codes in our vocabulary.
 _CHALICE_CODES = {

@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeGuard
 
-logger = logging.getLogger("loyalty.customer_tokens")
+logger = logging.getLogger("loyalty-api.customer_tokens")
 
 ALGORITHM = "RS256"
 TOKEN_USES: frozenset[str] = frozenset({"access", "id"})

@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Dict, Optional, Tuple
 
+from .. import observability
 from ..config import settings
 from ..domain.checkout import quoted_lines
 from ..domain.discount_clawback import discount_share_of_refund, discount_share_of_return
@@ -65,7 +66,27 @@ def record_order(customer_id: str, request: OrderSubmission, *, now: Optional[da
             f"{used_up.code} can no longer be applied: {used_up.reason}; quote again",
             [{"field": "quote_token", "reason": f"{used_up.code}: {used_up.reason}"}],
         ) from None
+    _count_commit(customer_id, new_order)
     return 201, new_order.result
+
+
+def _count_commit(customer_id: str, new_order: store.NewOrder) -> None:
+    """The business metrics of a newly recorded order: one commit, and its discounts by kind
+    in minor units of the base currency (replays count nothing)."""
+    order = new_order.state.order
+    observability.metric("OrdersCommitted")
+    by_kind = {"tier": 0, "promotion": 0}
+    for discount in (new_order.decision or {}).get("discounts", []):
+        amount = discount["amount"]  # minor units of the order's currency, as recorded in the decision
+        amount = int(amount["amount"] if isinstance(amount, dict) else amount)
+        if order.currency != order.base_currency and order.total_amount:
+            amount = round(amount * order.base_total / order.total_amount)
+        by_kind["tier" if discount["kind"] == "tier" else "promotion"] += amount
+    for kind, amount in by_kind.items():
+        if amount:
+            observability.metric("DiscountGranted", amount, unit="None", kind=kind)
+    observability.note(customer=observability.customer_ref(customer_id), discount_granted=sum(by_kind.values()),
+                       base_total=order.base_total)
 
 
 def build_new_order(customer_id: str, request: OrderSubmission, *, source: str,

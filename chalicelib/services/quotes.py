@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import List, Optional, Tuple
 
+from .. import observability
 from ..config import settings
 from ..domain.checkout import (
     QuoteRequest,
@@ -88,6 +89,13 @@ def create_quote(request: QuoteRequest, *, now: Optional[datetime] = None) -> di
                                 trust["decision"], trust["score"],
                                 {"address_trust": trust, "shipping_address": request.shipping_address,
                                  "total": {"amount": quote.totals.total, "currency": quote.currency}})
+    observability.metric("QuotesCreated")
+    if trust is not None:
+        observability.metric("AddressDecisions", outcome=trust["decision"])
+    observability.note(customer=observability.customer_ref(request.customer_id), quote_id=quote_id,
+                       tier=quote.customer.tier, lines=len(quote.lines), discount_total=quote.totals.discount,
+                       currency=quote.currency, address_decision=trust["decision"] if trust else None,
+                       address_score=trust["score"] if trust else None)
     return {
         "quote_id": quote_id,
         "quote_token": token,

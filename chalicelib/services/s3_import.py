@@ -15,7 +15,7 @@ from .importer import import_orders
 
 IMPORT_PREFIX = "imports/"
 REPORT_PREFIX = "import-reports/"
-logger = logging.getLogger("loyalty.import")
+logger = logging.getLogger("loyalty-api.import")
 
 
 def import_s3_object(bucket: str, key: str) -> dict:

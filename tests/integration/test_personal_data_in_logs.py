@@ -10,7 +10,7 @@ LINE1, POSTCODE = "Flat 9, 12 Secret Gardens", "SW1A 2AA"
 ADDRESS = {"line1": LINE1, "city": "London", "postcode": POSTCODE, "country": "GB"}
 
 
-def test_personal_data_never_reaches_the_logs(client, raw_client, caplog):
+def test_personal_data_never_reaches_the_logs(client, raw_client, caplog, capsys):
     caplog.set_level(logging.INFO)
     put(client, "/v1/customers/zoe", {"email": EMAIL, "phone": PHONE, "name": "Zoë Private"})
     put(client, "/v1/customers/zoe", {"email": "broken-" + EMAIL.replace("@", ""), "phone": PHONE})  # 400
@@ -27,3 +27,7 @@ def test_personal_data_never_reaches_the_logs(client, raw_client, caplog):
     for secret in (EMAIL, PHONE, PHONE.replace(" ", ""), LINE1, POSTCODE, "Secret Gardens", "zoe.private"):
         assert secret not in logged, f"{secret!r} appeared in the logs"
     assert json.dumps(caplog.text).count("Secret") == 0
+    written = capsys.readouterr().out  # the JSON log lines and metrics, as CloudWatch receives them
+    assert written.count('"message":"request"') >= 8
+    for secret in (EMAIL, PHONE, PHONE.replace(" ", ""), LINE1, POSTCODE, "Secret Gardens", "zoe.private", '"zoe"'):
+        assert secret not in written, f"{secret!r} appeared in the JSON logs"
