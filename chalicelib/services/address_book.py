@@ -7,9 +7,8 @@ they cost tens of milliseconds to import and a quote without an address never ne
 """
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta
-from typing import Dict, Optional, Tuple
+from typing import Optional
 
 from ..domain.customer import AddressRecord, Customer, CustomerStats
 from ..domain.errors import InvalidInput, NotFound
@@ -19,8 +18,6 @@ from ..store import repository as store
 from .exchange import to_base
 
 NEW_ADDRESS_WINDOW = timedelta(days=30)
-_trust_rules_lock = threading.Lock()
-_trust_rules_cache: Dict[int, Tuple[Rules, object]] = {}
 
 
 def _normalised(address: dict):
@@ -76,18 +73,10 @@ def confirm_address(customer_id: str, address_id: str, now: datetime, operator: 
 def trust_rules_of(rules: Rules):
     """The parsed ``address_trust`` section of ``rules``, parsed once per rules object."""
     from ..domain.address_trust import TrustRules, default_rules
+    from .rules import parsed_section
 
-    with _trust_rules_lock:
-        cached = _trust_rules_cache.get(id(rules))
-        if cached is not None and cached[0] is rules:
-            return cached[1]
-    section = rules.document.get("address_trust")
-    parsed = TrustRules.from_dict(section) if section else default_rules()
-    with _trust_rules_lock:
-        if len(_trust_rules_cache) > 8:
-            _trust_rules_cache.clear()
-        _trust_rules_cache[id(rules)] = (rules, parsed)
-    return parsed
+    return parsed_section(rules, "address_trust",
+                          lambda section: TrustRules.from_dict(section) if section else default_rules())
 
 
 def check_trust_rules(document: dict) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime, timezone
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 from ..config import settings
 from ..domain.errors import Conflict
@@ -32,6 +32,26 @@ def current_rules(*, clock=time.monotonic) -> Rules:
     with _lock:
         _cached.update(rules=rules, loaded_at=clock())
     return rules
+
+
+_sections_lock = threading.Lock()
+_sections: Dict[tuple, tuple] = {}
+
+
+def parsed_section(rules: Rules, name: str, parse: Callable[[Optional[dict]], Any]) -> Any:
+    """``parse(rules.document.get(name))``, computed once per rules object (the rules in force
+    change at most every cache period, and parsing a section on every request is waste)."""
+    key = (id(rules), name)
+    with _sections_lock:
+        cached = _sections.get(key)
+        if cached is not None and cached[0] is rules:
+            return cached[1]
+    parsed = parse(rules.document.get(name))
+    with _sections_lock:
+        if len(_sections) > 16:
+            _sections.clear()
+        _sections[key] = (rules, parsed)
+    return parsed
 
 
 def forget_cached_rules() -> None:

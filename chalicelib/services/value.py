@@ -7,33 +7,19 @@ model module loads on first use, not at cold start.
 """
 from __future__ import annotations
 
-import threading
 from datetime import date, datetime, timezone
 from typing import Dict, Optional
 
 from ..domain.errors import InvalidInput, NotFound
 from ..domain.rules import Rules
 from ..store import repository as store
-from .rules import current_rules
-
-_models_lock = threading.Lock()
-_models: Dict[int, tuple] = {}
-
+from .rules import current_rules, parsed_section
 
 def value_model(rules: Rules):
     """The rules' ``value_model`` section, parsed once per rules object."""
     from ..domain.customer_value import value_model_of
 
-    with _models_lock:
-        cached = _models.get(id(rules))
-        if cached is not None and cached[0] is rules:
-            return cached[1]
-    parsed = value_model_of(rules.document.get("value_model"))
-    with _models_lock:
-        if len(_models) > 8:
-            _models.clear()
-        _models[id(rules)] = (rules, parsed)
-    return parsed
+    return parsed_section(rules, "value_model", value_model_of)
 
 
 def check_value_model(document: dict) -> None:

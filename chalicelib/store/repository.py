@@ -653,30 +653,18 @@ def _release_claims(tx: TransactWrite, customer_id: str, claims: Sequence[dict])
 
 
 def _month_updates(tx: TransactWrite, customer_id: str, change: AggregateChange) -> None:
-    """One ADD per month and one per purchase day touched. Every month in ``change.months``
-    and day in ``change.days`` gets an item (the caller counts them to locate later items of
+    """One ADD per purchase day and one per month touched. Every day in ``change.days`` and
+    month in ``change.months`` gets an item (the caller counts them to locate later items of
     the transaction)."""
-    for day, values in sorted(change.days.items()):
-        tx.update(
-            PurchaseDayItem(customer_pk(customer_id), DAY_PREFIX + day),
-            actions=[
-                PurchaseDayItem.item_type.set(PurchaseDayItem),
-                PurchaseDayItem.customer_id.set(customer_id),
-                PurchaseDayItem.day.set(day),
-            ]
-            + [getattr(PurchaseDayItem, name).add(value) for name, value in values.items()],
-        )
-    for month, values in sorted(change.months.items()):
-        actions = [getattr(MonthItem, name).add(value) for name, value in values.items() if value]
-        tx.update(
-            MonthItem(customer_pk(customer_id), MONTH_PREFIX + month),
-            actions=[
-                MonthItem.item_type.set(MonthItem),
-                MonthItem.customer_id.set(customer_id),
-                MonthItem.month.set(month),
-            ]
-            + actions,
-        )
+    buckets = [(PurchaseDayItem, DAY_PREFIX, PurchaseDayItem.day, change.days),
+               (MonthItem, MONTH_PREFIX, MonthItem.month, change.months)]
+    for model, prefix, key_attribute, values_by_key in buckets:
+        for key, values in sorted(values_by_key.items()):
+            tx.update(
+                model(customer_pk(customer_id), prefix + key),
+                actions=[model.item_type.set(model), model.customer_id.set(customer_id), key_attribute.set(key)]
+                + [getattr(model, name).add(value) for name, value in values.items() if value],
+            )
 
 
 def _order_item(new_order: NewOrder, now: datetime) -> OrderItem:
