@@ -7,27 +7,13 @@ from datetime import datetime, timezone
 from chalice import Chalice, IAMAuthorizer, Response
 
 from chalicelib.api.auth import AUTHORIZER_TTL_SECONDS, bearer_policy, customer_id_of, operator_identity
+from chalicelib.api.errors import json_errors, reshape_chalice_errors
 from chalicelib.config import settings
 from chalicelib.observability import logger as structured_logger, observe_requests
 
-from chalicelib.api.cursors import decode_cursor, encode_cursor
-from chalicelib.api.errors import json_errors, reshape_chalice_errors
-from chalicelib.api.parsing import (
-    parse_adjustment,
-    parse_event,
-    parse_goodwill,
-    parse_json_body,
-    parse_lookup,
-    parse_merge,
-    parse_limit,
-    parse_order,
-    parse_profile,
-    parse_quote,
-    require_id,
-)
-from chalicelib.services import (
-    address_book, customers, health, me, merge, orders, privacy, quotes, rules, support, value,
-)
+# Only what every invocation needs is imported here: each module imported by this file is
+# paid on every cold start, the authorizer's included (bench/coldstart.py). Parsing and the
+# services load inside the routes, once per container, on the first request that needs them.
 
 app = Chalice(app_name="loyalty-api", configure_logs=False)  # logs are Powertools JSON (observability.py)
 app.register_middleware(observe_requests, "http")  # outermost: it logs the final status and error code
@@ -49,11 +35,16 @@ def _now() -> datetime:
 
 
 def _body() -> dict:
+    from chalicelib.api.parsing import parse_json_body
+
     return parse_json_body(app.current_request.raw_body)
 
 
 def _ledger_page_request():
     """(limit, position to continue after) from ``?limit=&cursor=`` of a ledger route."""
+    from chalicelib.api.cursors import decode_cursor
+    from chalicelib.api.parsing import parse_limit
+
     query = app.current_request.query_params or {}
     limit = parse_limit(query.get("limit"), default=LEDGER_PAGE_DEFAULT, maximum=LEDGER_PAGE_MAX)
     return limit, decode_cursor(query.get("cursor"), prefix="LEDGER#")
@@ -68,6 +59,8 @@ def _operator() -> str:
 @app.route("/v1/health", methods=["GET"])
 @json_errors
 def get_health():
+    from chalicelib.services import health
+
     report = health.report()
     return Response(body=report, status_code=503 if report["status"] == "unavailable" else 200)
 
@@ -75,6 +68,9 @@ def get_health():
 @app.route("/v1/customers/{customer_id}", methods=["PUT"], authorizer=bearer)
 @json_errors
 def put_customer(customer_id):
+    from chalicelib.api.parsing import parse_profile, require_id
+    from chalicelib.services import customers
+
     customer_id = require_id(customer_id, "customer_id")
     fields = parse_profile(_body(), _now())
     return customers.upsert_profile(customer_id, fields)
@@ -83,12 +79,18 @@ def put_customer(customer_id):
 @app.route("/v1/customers/{customer_id}", methods=["GET"], authorizer=bearer)
 @json_errors
 def get_customer(customer_id):
+    from chalicelib.api.parsing import require_id
+    from chalicelib.services import customers
+
     return customers.customer_summary(require_id(customer_id, "customer_id"))
 
 
 @app.route("/v1/customers/{customer_id}/orders", methods=["POST"], authorizer=bearer)
 @json_errors
 def post_order(customer_id):
+    from chalicelib.api.parsing import parse_order, require_id
+    from chalicelib.services import orders
+
     customer_id = require_id(customer_id, "customer_id")
     submission = parse_order(_body(), _now())
     status, result = orders.record_order(customer_id, submission)
@@ -98,6 +100,9 @@ def post_order(customer_id):
 @app.route("/v1/customers/{customer_id}/orders/{order_id}/events", methods=["POST"], authorizer=bearer)
 @json_errors
 def post_order_event(customer_id, order_id):
+    from chalicelib.api.parsing import parse_event, require_id
+    from chalicelib.services import orders
+
     customer_id = require_id(customer_id, "customer_id")
     order_id = require_id(order_id, "order_id")
     event, canonical = parse_event(_body(), _now())
@@ -108,6 +113,10 @@ def post_order_event(customer_id, order_id):
 @app.route("/v1/customers/{customer_id}/ledger", methods=["GET"], authorizer=bearer)
 @json_errors
 def get_ledger(customer_id):
+    from chalicelib.api.cursors import encode_cursor
+    from chalicelib.api.parsing import require_id
+    from chalicelib.services import customers
+
     customer_id = require_id(customer_id, "customer_id")
     limit, after = _ledger_page_request()
     entries, next_after = customers.ledger(customer_id, limit, after)
@@ -117,12 +126,17 @@ def get_ledger(customer_id):
 @app.route("/v1/me", methods=["GET"], authorizer=bearer)
 @json_errors
 def get_me():
+    from chalicelib.services import me
+
     return me.my_status(customer_id_of(app.current_request.context))
 
 
 @app.route("/v1/me/ledger", methods=["GET"], authorizer=bearer)
 @json_errors
 def get_my_ledger():
+    from chalicelib.api.cursors import encode_cursor
+    from chalicelib.services import me
+
     limit, after = _ledger_page_request()
     entries, next_after = me.my_ledger(customer_id_of(app.current_request.context), limit, after)
     return {"entries": entries, "next_cursor": encode_cursor(next_after)}
@@ -131,30 +145,44 @@ def get_my_ledger():
 @app.route("/v1/me/addresses", methods=["GET"], authorizer=bearer)
 @json_errors
 def get_my_addresses():
+    from chalicelib.services import me
+
     return me.my_addresses(customer_id_of(app.current_request.context))
 
 
 @app.route("/v1/quotes", methods=["POST"], authorizer=bearer)
 @json_errors
 def post_quote():
+    from chalicelib.api.parsing import parse_quote
+    from chalicelib.services import quotes
+
     return quotes.create_quote(parse_quote(_body()))
 
 
 @app.route("/v1/admin/customers", methods=["GET"], authorizer=operators)
 @json_errors
 def find_customers():
+    from chalicelib.api.parsing import parse_lookup
+    from chalicelib.services import support
+
     return support.find_customers(*parse_lookup(app.current_request.query_params or {}))
 
 
 @app.route("/v1/admin/customers/{customer_id}", methods=["GET"], authorizer=operators)
 @json_errors
 def get_customer_360(customer_id):
+    from chalicelib.api.parsing import require_id
+    from chalicelib.services import support
+
     return support.customer_360(require_id(customer_id, "customer_id"))
 
 
 @app.route("/v1/admin/customers/{customer_id}/adjustments", methods=["POST"], authorizer=operators)
 @json_errors
 def post_adjustment(customer_id):
+    from chalicelib.api.parsing import parse_adjustment, require_id
+    from chalicelib.services import support
+
     customer_id = require_id(customer_id, "customer_id")
     status, result = support.adjust(customer_id, parse_adjustment(_body(), _now()), _operator())
     return Response(body=result, status_code=status)
@@ -163,6 +191,9 @@ def post_adjustment(customer_id):
 @app.route("/v1/admin/customers/{customer_id}/goodwill", methods=["POST"], authorizer=operators)
 @json_errors
 def recommend_goodwill(customer_id):
+    from chalicelib.api.parsing import parse_goodwill, require_id
+    from chalicelib.services import value
+
     customer_id = require_id(customer_id, "customer_id")
     return value.recommend_goodwill(customer_id, parse_goodwill(_body()))
 
@@ -170,6 +201,9 @@ def recommend_goodwill(customer_id):
 @app.route("/v1/admin/customers/{customer_id}/merge", methods=["POST"], authorizer=operators)
 @json_errors
 def merge_customers(customer_id):
+    from chalicelib.api.parsing import parse_merge, require_id
+    from chalicelib.services import merge
+
     customer_id = require_id(customer_id, "customer_id")
     return merge.merge_customers(customer_id, parse_merge(_body()), _operator())
 
@@ -177,12 +211,18 @@ def merge_customers(customer_id):
 @app.route("/v1/admin/customers/{customer_id}/personal-data", methods=["DELETE"], authorizer=operators)
 @json_errors
 def erase_personal_data(customer_id):
+    from chalicelib.api.parsing import require_id
+    from chalicelib.services import privacy
+
     return privacy.erase_personal_data(require_id(customer_id, "customer_id"), _operator())
 
 
 @app.route("/v1/admin/customers/{customer_id}/addresses/{address_id}/confirm", methods=["POST"], authorizer=operators)
 @json_errors
 def confirm_address(customer_id, address_id):
+    from chalicelib.api.parsing import require_id
+    from chalicelib.services import address_book
+
     customer_id = require_id(customer_id, "customer_id")
     address_id = require_id(address_id, "address_id")
     return address_book.confirm_address(customer_id, address_id, _now(), _operator())
@@ -191,12 +231,16 @@ def confirm_address(customer_id, address_id):
 @app.route("/v1/admin/rules", methods=["GET"], authorizer=operators)
 @json_errors
 def get_rules():
+    from chalicelib.services import rules
+
     return rules.rules_json(rules.current_rules())
 
 
 @app.route("/v1/admin/rules", methods=["PUT"], authorizer=operators)
 @json_errors
 def put_rules():
+    from chalicelib.services import rules
+
     return rules.replace_rules(_body(), created_by=_operator())
 
 

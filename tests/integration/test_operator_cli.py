@@ -1,5 +1,7 @@
 """The operator CLI over the admin API: readable by default, JSON with --json, signed with
 SigV4 for deployed stages and naming the operator locally."""
+import contextlib
+import io
 import json
 
 import pytest
@@ -16,7 +18,8 @@ def operator(raw_client):
     """An OperatorClient for the local stage whose HTTP goes through Chalice's test client."""
     def transport(method, url, headers, data):
         path = url.split("127.0.0.1:8000", 1)[1]
-        response = raw_client.http.request(method, path, headers=headers, body=data or b"")
+        with contextlib.redirect_stdout(io.StringIO()):  # the API's own log lines are not the CLI's output
+            response = raw_client.http.request(method, path, headers=headers, body=data or b"")
         return response.status_code, json.loads(response.body or b"{}")
 
     client = OperatorClient("http://127.0.0.1:8000", transport=transport)

@@ -568,7 +568,7 @@ def test_tokens_never_reach_the_logs(caplog, signing_key, other_key):
     verifier = url_verifier(endpoint, clock=clock)
     tokens = [sign(signing_key, claims_for()), sign(signing_key, claims_for(exp=NOW - 3600, iat=NOW - 7200)),
               sign(other_key, claims_for(), kid="key-1"), sign(signing_key, claims_for(client_id="x"))]
-    with caplog.at_level(logging.DEBUG, logger="loyalty"):
+    with caplog.at_level(logging.DEBUG, logger="loyalty-api"):
         for token in tokens:
             verifier.verify(token)
         clock.now += 10_000
