@@ -65,6 +65,15 @@ def get_health():
     return Response(body=report, status_code=503 if report["status"] == "unavailable" else 200)
 
 
+@app.route("/v1/openapi.json", methods=["GET"])
+@json_errors
+def get_openapi():
+    """This API's OpenAPI 3.1 document (chalicelib/api/openapi.json)."""
+    from chalicelib.api.openapi import openapi_text
+
+    return Response(body=openapi_text(), headers={"Content-Type": "application/json"})
+
+
 @app.route("/v1/customers/{customer_id}", methods=["PUT"], authorizer=bearer)
 @json_errors
 def put_customer(customer_id):

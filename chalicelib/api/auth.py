@@ -25,7 +25,7 @@ from ..services.customer_tokens import looks_like_jwt, verify_customer_token
 logger = logging.getLogger("loyalty-api.auth")
 AUTHORIZER_TTL_SECONDS = 300
 ADMIN_PREFIX = "/v1/admin/"
-OPEN_ROUTES = {("/v1/health", "GET")}
+OPEN_ROUTES = {("/v1/health", "GET"), ("/v1/openapi.json", "GET")}
 # A customer's own data; the customer id comes from the verified token, never the request.
 CUSTOMER_ROUTES = {("/v1/me", "GET"), ("/v1/me/ledger", "GET"), ("/v1/me/addresses", "GET")}
 ROUTE_SCOPES: Dict[Tuple[str, str], str] = {

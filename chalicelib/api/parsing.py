@@ -18,6 +18,7 @@ from ..domain.money import is_currency
 from ..domain.pricing import CartLine
 
 MAX_BODY_BYTES = 256 * 1024
+MAX_NESTING = 32  # levels of objects and lists: DynamoDB's own limit; a rules document needs 5
 MAX_LINES = 500
 MAX_QUANTITY = 100_000
 MAX_AMOUNT = 10**13  # minor units; far above any real order, far below float trouble
@@ -60,7 +61,38 @@ def parse_json_body(raw: Optional[bytes]) -> Dict[str, Any]:
         raise InvalidInput(f"the body is not valid JSON: {error}", [{"field": "body", "reason": "malformed JSON"}])
     if not isinstance(body, dict):
         raise InvalidInput("the body must be a JSON object", [{"field": "body", "reason": "not an object"}])
+    surrogates = b"\\ud" in raw or b"\\uD" in raw  # only a \u escape can put a surrogate into a string
+    if surrogates or raw.count(b"{") + raw.count(b"[") > MAX_NESTING:
+        _check_structure(body, surrogates)
     return body
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_structure(body: Dict[str, Any], surrogates: bool) -> None:
+    """400 for what json.loads lets through but nothing after it can take: nesting deeper than
+    ``MAX_NESTING`` (copying or storing it would overflow the stack) and, with ``surrogates``,
+    text holding an unpaired UTF-16 surrogate (json.loads joins the pairs), which no UTF-8
+    text, so no DynamoDB item, can hold."""
+    pending: List[Tuple[str, Any, int]] = [("", body, 1)]
+    while pending:
+        path, value, depth = pending.pop()
+        if isinstance(value, str):
+            if surrogates and _SURROGATE.search(value):
+                reason = "must be valid Unicode: it has an unpaired surrogate escape (\\ud800-\\udfff)"
+                raise InvalidInput.for_fields([{"field": path or "body", "reason": reason}])
+        elif isinstance(value, (dict, list)):
+            if depth > MAX_NESTING:
+                raise InvalidInput.for_fields([{"field": path, "reason": f"nested more than {MAX_NESTING} levels deep"}])
+            if isinstance(value, list):
+                pending.extend((f"{path}[{index}]", item, depth + 1) for index, item in enumerate(value))
+                continue
+            for key, item in value.items():
+                if surrogates and _SURROGATE.search(key):  # a bad name: blame the object holding it
+                    pending.append((path, key, depth))
+                else:
+                    pending.append((f"{path}.{key}" if path else key, item, depth + 1))
 
 
 def _reject_constant(name: str) -> Any:

@@ -51,7 +51,9 @@ def merge_customers(target: str, source: str, operator: str, *, now: Optional[da
     entries = [
         LedgerEntry(customer_id=target, entry_type="merged_from", at=now, event_id=merge_id,
                     description=f"History of {source} merged into this customer", details={"operator": operator, **summary}),
-        LedgerEntry(customer_id=source, entry_type="merged_into", at=now, event_id=merge_id,
+        # Named after the target too: a source merged into two customers within one second (the
+        # ledger key's resolution) would otherwise collide with itself and be retried until a 503.
+        LedgerEntry(customer_id=source, entry_type="merged_into", at=now, event_id=f"{merge_id}-into-{target}",
                     description=f"History moved to {target}", details={"operator": operator, "target": target}),
     ]
     def finish() -> bool:
