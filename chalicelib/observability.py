@@ -27,7 +27,6 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 SERVICE = "loyalty-api"
 NAMESPACE = "LoyaltyAPI"
-LOGGER_PREFIX = SERVICE + "."  # logging.getLogger("loyalty-api.<part>") writes JSON through Powertools
 
 _request = threading.local()
 

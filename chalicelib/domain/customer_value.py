@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Literal, Mapping, Optional, Sequence, Tuple
 
 from .money import format_money
 
@@ -371,6 +371,20 @@ def purchase_day(moment: datetime) -> date:
 
 def _as_day(value: date) -> date:
     return purchase_day(value) if isinstance(value, datetime) else value
+
+
+def spend_by_purchase_day(buckets: Iterable[Tuple[str, int, int]], today: date) -> Dict[date, int]:
+    """Net spend per purchase day from a customer's day buckets ``(YYYY-MM-DD, orders, net spend)``.
+
+    A day whose orders were all cancelled (``orders`` 0) is no purchase; net spend never goes
+    below 0. A day after ``today`` (clock skew at a storefront) counts as today's purchase.
+    """
+    spend: Dict[date, int] = {}
+    for day, orders, net_spend in buckets:
+        if orders > 0:
+            when = min(date.fromisoformat(day), today)
+            spend[when] = spend.get(when, 0) + max(0, net_spend)
+    return spend
 
 
 def summarize_purchase_days(spend_by_day: Mapping[date, int], today: date) -> PurchaseSummary:

@@ -301,7 +301,7 @@ def _money_back(state: OrderState, event: OrderEvent) -> EventOutcome:
             [{"field": "amount", "reason": f"at most {state.remaining} remains of the order"}],
         )
     reversed_after = state.reversed + amount
-    base_reversed_after = _base_share(order, reversed_after)
+    base_reversed_after = base_share(order, reversed_after)
     base_amount = base_reversed_after - state.base_reversed
     counts = {"returned": "returns", "refunded": "refunds", "chargeback": "chargebacks"}
     delta = StatsDelta(month=order.month, net_spend=-base_amount, day=order.day, **{counts[event.type]: 1})
@@ -335,10 +335,11 @@ def _value_of_units(order: Order, line: EventLine, returned_units: Dict[str, int
     return sum(unit_values[already:after]), after
 
 
-def _base_share(order: Order, reversed_amount: int) -> int:
-    """Base-currency value of ``reversed_amount`` of the order, rounded half up; exact at 100%."""
+def base_share(order: Order, amount: int) -> int:
+    """Base-currency value of ``amount`` of the order's currency (a part of the order: money
+    reversed, a discount), rounded half up; exact at 100%."""
     if order.total_amount == 0:
         return 0
-    numerator = order.base_total * reversed_amount
+    numerator = order.base_total * amount
     quotient, remainder = divmod(numerator, order.total_amount)
     return quotient + (1 if 2 * remainder >= order.total_amount else 0)

@@ -24,6 +24,7 @@ from ..domain.ledger import (
     OrderState,
     OrderSubmission,
     apply_event,
+    base_share,
     fingerprint,
     placement_delta,
 )
@@ -77,11 +78,8 @@ def _count_commit(customer_id: str, new_order: store.NewOrder) -> None:
     observability.metric("OrdersCommitted")
     by_kind = {"tier": 0, "promotion": 0}
     for discount in (new_order.decision or {}).get("discounts", []):
-        amount = discount["amount"]  # minor units of the order's currency, as recorded in the decision
-        amount = int(amount["amount"] if isinstance(amount, dict) else amount)
-        if order.currency != order.base_currency and order.total_amount:
-            amount = round(amount * order.base_total / order.total_amount)
-        by_kind["tier" if discount["kind"] == "tier" else "promotion"] += amount
+        # The decision records minor units of the order's currency.
+        by_kind["tier" if discount["kind"] == "tier" else "promotion"] += base_share(order, int(discount["amount"]))
     for kind, amount in by_kind.items():
         if amount:
             observability.metric("DiscountGranted", amount, unit="None", kind=kind)

@@ -7,8 +7,8 @@ model module loads on first use, not at cold start.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from typing import Dict, Optional
+from datetime import datetime, timezone
+from typing import Optional
 
 from ..domain.errors import InvalidInput, NotFound
 from ..domain.rules import Rules
@@ -36,15 +36,11 @@ def check_value_model(document: dict) -> None:
 
 def _score(customer_id: str, rules: Rules, now: datetime):
     """(model, spend by purchase day, score); the last two are None for a customer without purchases."""
-    from ..domain.customer_value import score_customer, summarize_purchase_days
+    from ..domain.customer_value import score_customer, spend_by_purchase_day, summarize_purchase_days
 
     model = value_model(rules)
     today = now.astimezone(timezone.utc).date()
-    spend_by_day: Dict[date, int] = {}
-    for day, amount in store.purchase_days(customer_id).items():
-        # An order dated after today (clock skew at a storefront) counts as today's purchase.
-        when = min(date.fromisoformat(day), today)
-        spend_by_day[when] = spend_by_day.get(when, 0) + amount
+    spend_by_day = spend_by_purchase_day(store.purchase_days(customer_id), today)
     if not spend_by_day:
         return model, None, None
     summary = summarize_purchase_days(spend_by_day, today)

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timezone
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
-from ..domain.customer_value import PurchaseSummary, summarize_purchase_days
+from ..domain.customer_value import PurchaseSummary, spend_by_purchase_day, summarize_purchase_days
 from ..store import repository as store
 
 MIN_CUSTOMERS = 100
@@ -22,28 +22,25 @@ def purchase_summaries(today: date, segments: int = 4,
                        progress: Optional[Callable[[int], None]] = None) -> List[PurchaseSummary]:
     """One summary per customer with a standing purchase, read by a parallel Scan."""
 
-    def read(segment: int) -> Dict[str, Dict[date, int]]:
-        found: Dict[str, Dict[date, int]] = defaultdict(dict)
-        count = 0
-        for customer_id, day, orders, net_spend in store.scan_purchase_days(segment, segments):
-            if orders > 0:
-                when = min(date.fromisoformat(day), today)
-                found[customer_id][when] = found[customer_id].get(when, 0) + max(0, net_spend)
-            count += 1
-            if progress and count % 1000 == 0:
+    def read(segment: int) -> List[Tuple[str, str, int, int]]:
+        rows = []
+        for row in store.scan_purchase_days(segment, segments):
+            rows.append(row)
+            if progress and len(rows) % 1000 == 0:
                 progress(1000)
         if progress:
-            progress(count % 1000)
-        return found
+            progress(len(rows) % 1000)
+        return rows
 
     with ThreadPoolExecutor(max_workers=segments) as pool:
         parts = list(pool.map(read, range(segments)))
-    by_customer: Dict[str, Dict[date, int]] = defaultdict(dict)
-    for part in parts:  # segments split by partition in DynamoDB; merged anyway, whatever the split
-        for customer_id, days in part.items():
-            for day, amount in days.items():
-                by_customer[customer_id][day] = by_customer[customer_id].get(day, 0) + amount
-    return [summarize_purchase_days(days, today) for days in by_customer.values() if days]
+    # Grouped after all segments: DynamoDB splits segments by partition, but nothing here relies on it.
+    buckets: Dict[str, List[Tuple[str, int, int]]] = defaultdict(list)
+    for part in parts:
+        for customer_id, day, orders, net_spend in part:
+            buckets[customer_id].append((day, orders, net_spend))
+    spends = (spend_by_purchase_day(rows, today) for rows in buckets.values())
+    return [summarize_purchase_days(spend, today) for spend in spends if spend]
 
 
 def fit_and_store(*, segments: int = 4, dry_run: bool = False, force: bool = False, operator: str,

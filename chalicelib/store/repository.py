@@ -240,14 +240,11 @@ def _customer_from(item: ProfileItem, months: Dict[str, MonthTotals], base_curre
     return Customer(profile=profile, stats=stats, base_currency=item.base_currency or base_currency)
 
 
-def purchase_days(customer_id: str) -> Dict[str, int]:
-    """Net spend (base currency) per UTC day on which the customer has an order that stands
-    (``{"2026-11-20": 4599}``), in one paginated Query of the ``DAY#`` range."""
-    days: Dict[str, int] = {}
-    for item in PurchaseDayItem.query(customer_pk(customer_id), key_range(DAY_PREFIX)):
-        if int(item.orders) > 0:
-            days[item.day] = max(0, int(item.net_spend))
-    return days
+def purchase_days(customer_id: str) -> List[Tuple[str, int, int]]:
+    """The customer's purchase-day buckets ``(day, orders, net spend in base currency)``,
+    oldest first, in one paginated Query of the ``DAY#`` range."""
+    return [(item.day, int(item.orders), int(item.net_spend))
+            for item in PurchaseDayItem.query(customer_pk(customer_id), key_range(DAY_PREFIX))]
 
 
 def scan_purchase_days(segment: int, total_segments: int) -> Iterator[Tuple[str, str, int, int]]:
