@@ -25,10 +25,10 @@ MAX_AMOUNT = 10**13  # minor units; far above any real order, far below float tr
 MAX_FUTURE = timedelta(days=1)
 MAX_TOKEN_CHARS = 160_000  # a quote token carries its cart: 500 lines fit
 MAX_STORED_LINES_BYTES = 300_000  # an order's lines as stored must leave room in a 400 KB item
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+\-]{0,127}$")
-COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}$")
-EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,63}$")
-PHONE_PATTERN = re.compile(r"^\+?[0-9 ().\-]{4,32}$")
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+\-]{0,127}\Z")
+COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}\Z")
+EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,63}\Z")
+PHONE_PATTERN = re.compile(r"^\+?[0-9 ().\-]{4,32}\Z")
 ADDRESS_FIELDS = {"line1": True, "line2": False, "city": True, "region": False, "postcode": False, "country": True}
 
 

@@ -178,13 +178,13 @@ _UNIT_WORDS = {
 }
 _BLOCK_WORDS = {"BLOCK": "Block", "BLK": "Block"}
 _FLOOR_WORDS = frozenset({"FLOOR", "FL", "FLR", "LEVEL", "LVL"})
-_UNIT_ID = re.compile(r"^(?:[A-Z]{0,4}\d{1,8}[A-Z]?|[A-Z]{1,2}|\d+-\d+[A-Z]?)$")
-_FLOOR_ORDINAL = re.compile(r"^(\d{1,3})(?:ST|ND|RD|TH)?$")
+_UNIT_ID = re.compile(r"^(?:[A-Z]{0,4}\d{1,8}[A-Z]?|[A-Z]{1,2}|\d+-\d+[A-Z]?)\Z")
+_FLOOR_ORDINAL = re.compile(r"^(\d{1,3})(?:ST|ND|RD|TH)?\Z")
 _NAMED_FLOORS = {"GROUND": "0", "GRND": "0", "BASEMENT": "B", "LOWER": "L", "UPPER": "U", "TOP": "T"}
 
-_HOUSE_NUMBER = re.compile(r"^\d{1,6}(?:-\d{1,6})?[A-Z]?$")
-_NUMBER_WITH_LETTER = re.compile(r"^(\d{1,6})([A-Z])$")
-_UNIT_SLASH_NUMBER = re.compile(r"^([A-Z]?\d{1,4}[A-Z]?)/(\d{1,6}[A-Z]?)$")  # AU/NZ "3/12 Smith St"
+_HOUSE_NUMBER = re.compile(r"^\d{1,6}(?:-\d{1,6})?[A-Z]?\Z")
+_NUMBER_WITH_LETTER = re.compile(r"^(\d{1,6})([A-Z])\Z")
+_UNIT_SLASH_NUMBER = re.compile(r"^([A-Z]?\d{1,4}[A-Z]?)/(\d{1,6}[A-Z]?)\Z")  # AU/NZ "3/12 Smith St"
 
 _PO_BOX = re.compile(
     r"\b(?:P\s?O\s?BOX|POBOX|POST OFFICE BOX|POB|GPO BOX|LOCKED BAG|PRIVATE MAIL ?BOX|PMB)\s*#?\s*([A-Z0-9-]+)\b"

@@ -31,10 +31,10 @@ _THIRD = "[ABCDEFGHJKPSTUW]"                # the letter of A9A
 _FOURTH = "[ABEHMNPRVWXY]"                  # the letter of AA9A
 _INWARD_LETTER = "[ABDEFGHJLNPQRSTUWXYZ]"   # never C, I, K, M, O, V
 _GB_OUTWARD = re.compile(
-    rf"^(?:{_FIRST}[0-9][0-9]?|{_FIRST}{_SECOND}[0-9][0-9]?|{_FIRST}[0-9]{_THIRD}|{_FIRST}{_SECOND}[0-9]{_FOURTH})$"
+    rf"^(?:{_FIRST}[0-9][0-9]?|{_FIRST}{_SECOND}[0-9][0-9]?|{_FIRST}[0-9]{_THIRD}|{_FIRST}{_SECOND}[0-9]{_FOURTH})\Z"
 )
-_GB_INWARD = re.compile(rf"^[0-9]{_INWARD_LETTER}{{2}}$")
-_GB_SHAPE = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?[0-9][A-Z]{2}$")
+_GB_INWARD = re.compile(rf"^[0-9]{_INWARD_LETTER}{{2}}\Z")
+_GB_SHAPE = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?[0-9][A-Z]{2}\Z")
 
 # Postcodes that break the general rules but are real.
 _GB_NON_GEOGRAPHIC = {"GIR0AA": "GIR 0AA", "XM45HQ": "XM4 5HQ", "SANTA1": "SAN TA1"}
@@ -51,25 +51,25 @@ _OVERSEAS_TERRITORIES = {
     "SIQQ1ZZ": ("SIQQ 1ZZ", "GS"),  # South Georgia and the South Sandwich Islands
     "TKCA1ZZ": ("TKCA 1ZZ", "TC"),  # Turks and Caicos Islands
 }
-_BFPO = re.compile(r"^BFPO(\d{1,4})$")
+_BFPO = re.compile(r"^BFPO(\d{1,4})\Z")
 
-_US_ZIP = re.compile(r"^(\d{5})(\d{4})?$")
+_US_ZIP = re.compile(r"^(\d{5})(\d{4})?\Z")
 
 # Other countries: pattern on the compact form (no spaces or hyphens) and how to print it.
 _OTHER = {
-    "CA": (re.compile(r"^[ABCEGHJ-NPRSTVXY][0-9][ABCEGHJ-NPRSTV-Z][0-9][ABCEGHJ-NPRSTV-Z][0-9]$"), (3,)),
-    "AU": (re.compile(r"^[0-9]{4}$"), ()),
-    "NZ": (re.compile(r"^[0-9]{4}$"), ()),
-    "DE": (re.compile(r"^[0-9]{5}$"), ()),
-    "FR": (re.compile(r"^[0-9]{5}$"), ()),
-    "IT": (re.compile(r"^[0-9]{5}$"), ()),
-    "ES": (re.compile(r"^[0-9]{5}$"), ()),
-    "NL": (re.compile(r"^[1-9][0-9]{3}[A-Z]{2}$"), (4,)),
-    "BE": (re.compile(r"^[1-9][0-9]{3}$"), ()),
-    "IE": (re.compile(r"^(?:[AC-FHKNPRTV-Y][0-9]{2}|D6W)[0-9AC-FHKNPRTV-Y]{4}$"), (3,)),
-    "SE": (re.compile(r"^[1-9][0-9]{4}$"), (3,)),
-    "JP": (re.compile(r"^[0-9]{7}$"), (3,)),
-    "IN": (re.compile(r"^[1-9][0-9]{5}$"), ()),
+    "CA": (re.compile(r"^[ABCEGHJ-NPRSTVXY][0-9][ABCEGHJ-NPRSTV-Z][0-9][ABCEGHJ-NPRSTV-Z][0-9]\Z"), (3,)),
+    "AU": (re.compile(r"^[0-9]{4}\Z"), ()),
+    "NZ": (re.compile(r"^[0-9]{4}\Z"), ()),
+    "DE": (re.compile(r"^[0-9]{5}\Z"), ()),
+    "FR": (re.compile(r"^[0-9]{5}\Z"), ()),
+    "IT": (re.compile(r"^[0-9]{5}\Z"), ()),
+    "ES": (re.compile(r"^[0-9]{5}\Z"), ()),
+    "NL": (re.compile(r"^[1-9][0-9]{3}[A-Z]{2}\Z"), (4,)),
+    "BE": (re.compile(r"^[1-9][0-9]{3}\Z"), ()),
+    "IE": (re.compile(r"^(?:[AC-FHKNPRTV-Y][0-9]{2}|D6W)[0-9AC-FHKNPRTV-Y]{4}\Z"), (3,)),
+    "SE": (re.compile(r"^[1-9][0-9]{4}\Z"), (3,)),
+    "JP": (re.compile(r"^[0-9]{7}\Z"), (3,)),
+    "IN": (re.compile(r"^[1-9][0-9]{5}\Z"), ()),
 }
 # Joiner used when printing the compact form split at the positions above.
 _JOINER = {"JP": "-"}

@@ -17,8 +17,8 @@ from ..domain.errors import InvalidInput, NotFound
 from ..store import api_keys as store
 
 SCOPES = ("quotes", "orders", "customers")
-CHANNEL = re.compile(r"^[a-z][a-z0-9-]{1,30}$")
-KEY_FORMAT = re.compile(r"^lk_[a-z][a-z0-9-]{1,30}_[A-Za-z0-9_-]{43}$")
+CHANNEL = re.compile(r"^[a-z][a-z0-9-]{1,30}\Z")
+KEY_FORMAT = re.compile(r"^lk_[a-z][a-z0-9-]{1,30}_[A-Za-z0-9_-]{43}\Z")
 
 
 @dataclass(frozen=True)
