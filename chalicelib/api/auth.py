@@ -20,7 +20,7 @@ from typing import Dict, List, Optional, Tuple
 from chalice import AuthResponse, AuthRoute
 
 from ..services.api_keys import verify_key
-from ..services.customer_tokens import looks_like_jwt, verify_customer_token
+from ..services.customer_tokens import customer_tokens_configured, looks_like_jwt, verify_customer_token
 
 logger = logging.getLogger("loyalty-api.auth")
 AUTHORIZER_TTL_SECONDS = 300
@@ -62,9 +62,11 @@ def bearer_policy(authorization_header: Optional[str], method_arn: str):
     """The authorizer's answer for a Bearer token: a customer's app token (a JWT) gets the
     ``/v1/me`` routes, a storefront key the routes of its scopes; anything else an explicit Deny.
 
-    A failure to check a token (DynamoDB or the JWKS unavailable) is logged, without the
-    token, and raised: API Gateway then answers 500 for this request only, whereas a Deny
-    would be cached for the TTL and lock a valid caller out.
+    A failure to check a token (DynamoDB or the JWKS unavailable, or customer-token settings
+    that are set but wrong) is logged, without the token, and raised: API Gateway then answers
+    500 for this request only, whereas a Deny would be cached for the TTL and lock a valid
+    caller out. A stage with no customer-token settings at all has no customer app: anything
+    shaped like a JWT is refused there like any other bad credential (an explicit Deny).
     """
     token = bearer_token(authorization_header)
     if token and looks_like_jwt(token):
@@ -81,6 +83,8 @@ def bearer_policy(authorization_header: Optional[str], method_arn: str):
 
 
 def _customer_policy(token: str, method_arn: str):
+    if not customer_tokens_configured():
+        return deny_everything(method_arn)  # no customer app in this stage: no token can be good here
     try:
         principal = verify_customer_token(token)
     except Exception:
