@@ -61,3 +61,42 @@ def dynamodb_local_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterato
         yield server.endpoint
     finally:
         server.stop()
+
+
+@pytest.fixture
+def local_app(dynamodb_local_endpoint: str) -> Iterator[object]:
+    """The app on a fresh table in DynamoDB Local, through Chalice's test client (which runs the
+    Bearer authorizer as API Gateway would), sending no credentials: what moto lets through and
+    DynamoDB refuses shows up here. The models point back at moto's defaults afterwards."""
+    import uuid
+
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib.config import settings
+    from chalicelib.services.rules import forget_cached_rules
+    from chalicelib.store import models
+    from chalicelib.store.table import create_table
+    from tests.conftest import TEST_ENVIRONMENT
+
+    models.configure(f"loyalty-conformance-{uuid.uuid4().hex[:8]}", "eu-west-2", dynamodb_local_endpoint)
+    create_table()
+    forget_cached_rules()
+    try:
+        with Client(app, stage_name="test") as client:
+            os.environ.update(TEST_ENVIRONMENT)  # the stage's variables must not point elsewhere
+            settings.cache_clear()
+            yield client
+    finally:
+        settings.cache_clear()
+        models.TableItem.delete_table()
+        models.configure("loyalty-test", "eu-west-2", None)
+        forget_cached_rules()
+
+
+@pytest.fixture
+def local_storefront_secret(local_app: object) -> str:
+    """A storefront key with every scope, in the DynamoDB Local table of ``local_app``."""
+    from chalicelib.services.api_keys import SCOPES, create_key
+
+    return create_key("conformance web shop", "web-shop", SCOPES)[1]
