@@ -16,6 +16,7 @@ from ..domain.errors import InvalidInput, PayloadTooLarge
 from ..domain.ledger import EVENT_TYPES, MONEY_EVENTS, EventLine, OrderEvent, OrderLine, OrderSubmission, total_mismatch
 from ..domain.money import is_currency
 from ..domain.pricing import CartLine
+from ..services.quote_tokens import MAX_SIGNED_TOKEN_CHARS
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_NESTING = 32  # levels of objects and lists: DynamoDB's own limit; a rules document needs 5
@@ -25,6 +26,10 @@ MAX_AMOUNT = 10**13  # minor units; far above any real order, far below float tr
 MAX_FUTURE = timedelta(days=1)
 MAX_TOKEN_CHARS = 160_000  # a quote token carries its cart: 500 lines fit
 MAX_STORED_LINES_BYTES = 300_000  # an order's lines as stored must leave room in a 400 KB item
+# A quote's cart must make an order the order route takes: its lines (JSON, non-ASCII escaped as
+# most clients send it), the largest quote token, and room for the rest of the order's fields.
+ORDER_BODY_ROOM = 16 * 1024
+MAX_QUOTED_LINES_BYTES = MAX_BODY_BYTES - MAX_SIGNED_TOKEN_CHARS - ORDER_BODY_ROOM  # 181,760
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+\-]{0,127}\Z")
 COUNTRY_PATTERN = re.compile(r"^[A-Z]{2}\Z")
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{1,63}\Z")
@@ -444,7 +449,22 @@ def parse_quote(body: Dict[str, Any]) -> QuoteRequest:
     address = check_address(body.get("shipping_address"), "shipping_address", problems)
     payment = _check_payment(body.get("payment"), problems)
     problems.raise_if_any()
+    _check_orderable(lines)
     return QuoteRequest(customer_id, currency, tuple(lines), tuple(codes), address, payment)  # type: ignore[arg-type]
+
+
+def _check_orderable(lines: List[CartLine]) -> None:
+    """413 on ``lines`` for a cart whose order the order route would refuse as too large: a quote
+    never hands out a token for an order that cannot be placed (issue 11, defect 10)."""
+    as_ordered = [{"sku": line.sku, "category": line.category, "quantity": line.quantity,
+                   "unit_amount": line.unit_amount, "discount_amount": line.quantity * line.unit_amount}
+                  for line in lines]
+    size = len(json.dumps(as_ordered))
+    if size > MAX_QUOTED_LINES_BYTES:
+        raise PayloadTooLarge(f"lines: {size} bytes as an order's lines; a quote takes at most {MAX_QUOTED_LINES_BYTES} "
+                              "so that its order, with the quote token, fits the order route "
+                              "(shorten SKUs and categories, or split the order)",
+                              [{"field": "lines", "reason": "too large for one order"}])
 
 
 ADJUSTMENT_KINDS = {

@@ -5,11 +5,20 @@ in the signed quote token and is stored with the order that used it, so support 
 read why an order got what it got. This module turns a :class:`Quote` into that decision,
 checks an order against the cart it was quoted for, and says how a re-evaluated decision
 differs from the one quoted.
+
+The token carries a digest of the cart, not the cart: the order brings its lines anyway, and
+a token holding every SKU grew past what the order route takes (120 lines of long non-ASCII
+SKUs made 182 KB). What the token holds per line is only what the order cannot say: which
+lines were on sale, and each line's share of each discount (``[line, discount, amount]``).
+A guest's token has no ``sub``: its decision is a guest's wherever it is committed.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .ledger import OrderLine
 from .pricing import CartLine, LineDiscount, Quote, QuotedLine
@@ -25,41 +34,80 @@ class QuoteRequest:
     payment: Optional[dict] = None
 
 
+def cart_digest(rows: Iterable[Tuple[str, str, int, int]]) -> str:
+    """SHA-256 of the cart's (sku, category, quantity, unit_amount) rows in order, base64url."""
+    canonical = json.dumps([list(row) for row in rows], separators=(",", ":"), ensure_ascii=True)
+    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode("ascii")).digest()).decode("ascii").rstrip("=")
+
+
 def token_claims(quote: Quote, request: QuoteRequest, quote_id: str, issued_at: int, expires_at: int) -> dict:
-    """The compact claims of a quote token: enough to record the decision and to re-run it."""
-    return {
+    """The compact claims of a quote token: enough to record the decision and to re-run it.
+
+    Its size grows with the lines that got a discount (a few bytes each), never with SKUs.
+    """
+    discount_index = {discount.code: number for number, discount in enumerate(quote.discounts)}
+    claims = {
         "qid": quote_id,
-        "sub": request.customer_id,
         "cur": quote.currency,
         "rv": quote.rules_version or 0,
         "tier": quote.customer.tier,
         "codes": list(request.promo_codes),
-        "lines": [[cart.sku, cart.category, cart.quantity, cart.unit_amount, cart.on_sale,
-                   [[part.code, part.amount] for part in quoted.discounts]]
-                  for cart, quoted in zip(request.lines, quote.lines)],
+        "n": len(request.lines),
+        "cart": cart_digest((line.sku, line.category, line.quantity, line.unit_amount) for line in request.lines),
+        "sale": [number for number, line in enumerate(request.lines) if line.on_sale],
+        "ld": [[number, discount_index[part.code], part.amount]
+               for number, quoted in enumerate(quote.lines) for part in quoted.discounts],
         "disc": [[d.code, d.kind, d.amount] for d in quote.discounts],
         "tot": [quote.totals.subtotal, quote.totals.discount, quote.totals.total],
         "iat": issued_at,
         "exp": expires_at,
     }
+    if request.customer_id is not None:  # a guest's token has no subject (PyJWT refuses "sub": null)
+        claims["sub"] = request.customer_id
+    return claims
 
 
-def cart_of(claims: dict) -> Tuple[CartLine, ...]:
-    return tuple(CartLine(sku, category, quantity, unit, bool(on_sale))
-                 for sku, category, quantity, unit, on_sale, _ in claims["lines"])
+def current_claims(claims: dict) -> dict:
+    """The claims of a token signed before carts became digests (it carried ``lines``: sku,
+    category, quantity, unit, on_sale, [[code, amount]]), in today's form; today's as they are."""
+    if "lines" not in claims:
+        return claims
+    lines = claims["lines"]
+    discount_index = {code: number for number, (code, _kind, _amount) in enumerate(claims["disc"])}
+    upgraded = {name: value for name, value in claims.items() if name != "lines"}
+    upgraded.update(
+        n=len(lines),
+        cart=cart_digest((sku, category, quantity, unit) for sku, category, quantity, unit, _, _ in lines),
+        sale=[number for number, line in enumerate(lines) if line[4]],
+        ld=[[number, discount_index[code], amount]
+            for number, line in enumerate(lines) for code, amount in line[5]],
+    )
+    if upgraded.get("sub") is None:
+        upgraded.pop("sub", None)
+    return upgraded
 
 
-def decision_from_claims(claims: dict) -> dict:
-    """The decision record stored with an order, from a valid token."""
+def cart_of(claims: dict, order_lines: Sequence[OrderLine]) -> Tuple[CartLine, ...]:
+    """The quoted cart: the order's lines (checked by :func:`cart_mismatch`) and the token's on-sale marks."""
+    on_sale = set(claims["sale"])
+    return tuple(CartLine(line.sku, line.category, line.quantity, line.unit_amount, number in on_sale)
+                 for number, line in enumerate(order_lines))
+
+
+def decision_from_claims(claims: dict, order_lines: Sequence[OrderLine]) -> dict:
+    """The decision record stored with an order, from a valid token and the order's (quoted) lines."""
+    parts: List[List[dict]] = [[] for _ in order_lines]
+    for number, discount, amount in claims["ld"]:
+        parts[number].append({"code": claims["disc"][discount][0], "amount": amount})
     return {
         "quote_id": claims["qid"],
         "rules_version": claims["rv"],
         "tier": claims.get("tier"),
         "currency": claims["cur"],
         "discounts": [{"code": code, "kind": kind, "amount": amount} for code, kind, amount in claims["disc"]],
-        "lines": [{"sku": sku, "quantity": quantity, "subtotal": quantity * unit,
-                   "discounts": [{"code": code, "amount": amount} for code, amount in parts]}
-                  for sku, _category, quantity, unit, _on_sale, parts in claims["lines"]],
+        "lines": [{"sku": line.sku, "quantity": line.quantity, "subtotal": line.quantity * line.unit_amount,
+                   "discounts": line_parts}
+                  for line, line_parts in zip(order_lines, parts)],
         "totals": dict(zip(("subtotal", "discount", "total"), claims["tot"])),
     }
 
@@ -80,16 +128,14 @@ def decision_from_quote(quote: Quote, quote_id: str) -> dict:
     }
 
 
-def cart_mismatch(order_lines: Sequence[OrderLine], cart: Sequence[CartLine]) -> Optional[str]:
+def cart_mismatch(order_lines: Sequence[OrderLine], claims: dict) -> Optional[str]:
     """Why an order's lines are not the quoted cart (same SKUs, categories, quantities and
     prices in the same order), or None when they are."""
-    if len(order_lines) != len(cart):
-        return f"the order has {len(order_lines)} lines but the quote had {len(cart)}"
-    for index, (line, quoted) in enumerate(zip(order_lines, cart)):
-        ordered = (line.sku, line.category, line.quantity, line.unit_amount)
-        wanted = (quoted.sku, quoted.category, quoted.quantity, quoted.unit_amount)
-        if ordered != wanted:
-            return f"lines[{index}] differs from the quoted cart (sku, category, quantity or unit_amount)"
+    if len(order_lines) != claims["n"]:
+        return f"the order has {len(order_lines)} lines but the quote had {claims['n']}"
+    rows = ((line.sku, line.category, line.quantity, line.unit_amount) for line in order_lines)
+    if cart_digest(rows) != claims["cart"]:
+        return "the lines differ from the quoted cart (sku, category, quantity or unit_amount, in the quoted order)"
     return None
 
 

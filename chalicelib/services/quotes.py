@@ -18,6 +18,7 @@ from ..domain.checkout import (
     cart_mismatch,
     cart_of,
     charged_differently,
+    current_claims,
     decision_differences,
     decision_from_claims,
     decision_from_quote,
@@ -120,25 +121,36 @@ def decision_for_order(customer_id: str, submission: OrderSubmission, token: str
     A valid token's decision is kept as quoted; an expired one is re-evaluated against the
     rules and history of now, and the differences are reported. A token for another
     customer, currency or cart is a 400.
+
+    A guest's token (no ``sub``) commits to any customer: a guest checkout's own record, or
+    the account a shopper signed in to after the quote. Its decision stays a guest's: as
+    quoted while valid, and re-evaluated *as a guest* once expired, never with the order
+    customer's tier or history. Offers that depend on who the customer is are refused to
+    guests at quote time, so a guest's decision holds only what anyone may have; for a
+    customer's own tier and offers, the storefront quotes again with the customer id.
     """
     claims, expired = read_quote(token, now)
+    claims = current_claims(claims)
 
     def refuse(reason: str) -> InvalidInput:
         return InvalidInput(f"quote_token: {reason}", [{"field": "quote_token", "reason": reason}])
 
-    if claims.get("sub") not in (None, customer_id):
+    quoted_for = claims.get("sub")  # None: a guest's quote
+    if quoted_for is not None and quoted_for != customer_id:
         raise refuse("was issued for another customer")
     if claims["cur"] != submission.currency:
         raise refuse(f"was issued in {claims['cur']}, the order is in {submission.currency}")
-    cart = cart_of(claims)
-    mismatch = cart_mismatch(submission.lines, cart)
+    mismatch = cart_mismatch(submission.lines, claims)
     if mismatch:
         raise refuse(f"was issued for another cart: {mismatch}")
-    quoted = decision_from_claims(claims)
+    quoted = decision_from_claims(claims, submission.lines)
     report = {"quote_id": claims["qid"], "expired": expired, "rules_version": quoted["rules_version"]}
+    if quoted_for is None:
+        report["guest_quote"] = True
     decision = quoted
     if expired:
-        request = QuoteRequest(customer_id, submission.currency, cart, tuple(claims.get("codes") or ()))
+        cart = cart_of(claims, submission.lines)
+        request = QuoteRequest(quoted_for, submission.currency, cart, tuple(claims.get("codes") or ()))
         decision = decision_from_quote(_price(current_rules(), request, now)[0], claims["qid"])
         report.update(re_evaluated=True, rules_version=decision["rules_version"],
                       differences=decision_differences(quoted, decision))
