@@ -239,3 +239,13 @@ def test_a_token_signed_before_carts_became_digests_still_commits(client):
     assert response.json_body["quote"] == {"quote_id": "q-before", "expired": False, "rules_version": 0}
     assert response.json_body["discounts"] == [{"code": d["code"], "kind": d["kind"], "amount": d["amount"]["amount"]}
                                                for d in quoted["discounts"]]
+
+
+def test_a_quote_whose_token_would_pass_the_signing_limit_is_a_413_not_a_token(client, monkeypatch):
+    from chalicelib.services import quote_tokens
+
+    monkeypatch.setattr(quote_tokens, "MAX_SIGNED_TOKEN_CHARS", 300)  # any real token is longer
+    response = post(client, "/v1/quotes", {"currency": "GBP", "lines": quote_lines(3)})
+    assert response.status_code == 413, response.json_body
+    assert response.json_body["error"]["details"][0]["field"] == "lines"
+    assert "quote_token" not in response.json_body
