@@ -82,12 +82,16 @@ def create_quote(request: QuoteRequest, *, now: Optional[datetime] = None) -> di
     token = sign_quote(token_claims(quote, request, quote_id, issued, expires))
     trust = None
     if request.shipping_address:
-        trust = address_book.judge_address(customer, request.shipping_address, request.payment,
-                                           quote.totals.total, quote.currency, rules, now)
-        if trust["decision"] != "ship":
-            store.save_decision(request.customer_id, quote_id, now,
-                                trust["decision"], trust["score"],
-                                {"address_trust": trust, "shipping_address": request.shipping_address,
+        from ..domain.address_trust import STAFF, STOREFRONT
+
+        verdict = address_book.judge_address(customer, request.shipping_address, request.payment,
+                                             quote.totals.total, quote.currency, rules, now)
+        # The caller gets codes and shopper wording: a quotes-only key must not read the address
+        # book or the history through the reasons. Support's record keeps the full wording.
+        trust = verdict.to_dict(STOREFRONT)
+        if verdict.decision != "ship":
+            store.save_decision(request.customer_id, quote_id, now, verdict.decision, verdict.score,
+                                {"address_trust": verdict.to_dict(STAFF), "shipping_address": request.shipping_address,
                                  "total": {"amount": quote.totals.total, "currency": quote.currency}})
     observability.metric("QuotesCreated")
     if trust is not None:
