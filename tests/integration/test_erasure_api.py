@@ -4,7 +4,7 @@ import json
 
 import boto3
 
-from .helpers import order_body, post, put
+from .helpers import JSON, order_body, post, put
 
 ADDRESS = {"line1": "Flat 9, 12 Secret Gardens", "city": "London", "postcode": "SW1A 2AA", "country": "GB"}
 
@@ -44,3 +44,18 @@ def test_erasing_twice_is_harmless_and_an_unknown_customer_is_a_404(client, raw_
     assert first["already_erased"] is False and again["already_erased"] is True
     assert again["erased_at"] == first["erased_at"]
     assert erase(raw_client, "ghost").status_code == 404
+
+
+def test_an_adjustment_id_cannot_block_erasure(client, raw_client):
+    """Defect 3 of issue 11: a note with adjustment_id "personal-data-erasure" took the erasure's
+    audit key, and every erasure of the customer was a 500."""
+    put(client, "/v1/customers/zoe", {"email": "zoe@example.org", "name": "Zoë"})
+    note = {"adjustment_id": "personal-data-erasure", "kind": "note", "text": "asked about her data"}
+    assert raw_client.http.post("/v1/admin/customers/zoe/adjustments", headers={**JSON, "X-Operator": "dana"},
+                                body=json.dumps(note)).status_code == 201
+    response = erase(raw_client)
+    assert response.status_code == 200, response.json_body
+    view = raw_client.http.get("/v1/admin/customers/zoe").json_body
+    assert [a["kind"] for a in view["adjustments"]] == ["erasure"]
+    assert [n["adjustment_id"] for n in view["notes"]] == ["personal-data-erasure"]
+    assert view["profile"]["name"] != "Zoë" and erase(raw_client).json_body["already_erased"] is True
