@@ -876,6 +876,26 @@ def erase_addresses(customer_id: str, token_for) -> int:
     return count
 
 
+ORDER_EVENT_ENTRY_TYPES = ("delivered", "returned", "refunded", "cancelled", "chargeback")
+
+
+def erase_event_reasons(customer_id: str, redact) -> int:
+    """Rewrite the description of each of the customer's order-event ledger entries by
+    ``redact(description)`` (its free-text ``reason`` removed), where that changes it."""
+    count = 0
+    query = LedgerItem.query(customer_pk(customer_id), key_range(LEDGER_PREFIX),
+                             attributes_to_get=["pk", "sk", "entry_type", "description", "item_type"])
+    for item in query:
+        if item.entry_type not in ORDER_EVENT_ENTRY_TYPES or not item.description:
+            continue
+        redacted = redact(item.description)
+        if redacted != item.description:
+            LedgerItem(item.pk, item.sk).update(actions=[LedgerItem.description.set(redacted)],
+                                                condition=LedgerItem.pk.exists())
+            count += 1
+    return count
+
+
 def erase_decisions(customer_id: str) -> int:
     count = 0
     for item in DecisionItem.query(customer_pk(customer_id), key_range("DECISION#")):

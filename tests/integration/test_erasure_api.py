@@ -94,3 +94,28 @@ def test_an_adjustment_id_cannot_block_erasure(client, raw_client):
     assert [a["kind"] for a in view["adjustments"]] == ["erasure"]
     assert [n["adjustment_id"] for n in view["notes"]] == ["personal-data-erasure"]
     assert view["profile"]["name"] != "Zoë" and erase(raw_client).json_body["already_erased"] is True
+
+
+def test_erasure_reaches_event_reasons_and_guest_decisions_hold_no_address_lines(client, raw_client, table):
+    """Defect 15 of issue 11: free-text event reasons survived an erasure, and a guest's held
+    checkout kept the shipping address for 400 days where no erasure could reach it."""
+    put(client, "/v1/customers/zoe", {"name": "Zoë"})
+    post(client, "/v1/customers/zoe/orders", order_body("z-1", shipping_address=ADDRESS))
+    refund = {"event_id": "r-1", "type": "refunded", "at": "2026-11-02T10:00:00Z", "amount": 500,
+              "reason": "Zoë rang from 07700 900555 about Flat 9"}
+    assert post(client, "/v1/customers/zoe/orders/z-1/events", refund).status_code == 201
+    guest = {"currency": "GBP", "lines": [{"sku": "A", "category": "c", "quantity": 1, "unit_amount": 90000}],
+             "shipping_address": {"line1": "Suite 12, 1 Forwarding Way", "line2": "Guest Lane", "city": "Wilmington",
+                                  "postcode": "19808", "country": "US"},
+             "payment": {"method": "card", "confirmed_address": {"line1": "8 Payment Row", "city": "Leeds",
+                                                                  "postcode": "LS1 4AB", "country": "GB"}}}
+    held = post(client, "/v1/quotes", guest).json_body
+    assert held["address_trust"]["decision"] != "ship"
+    assert_nowhere(table, ("Forwarding Way", "Guest Lane", "19808", "Wilmington", "Payment Row", "LS1 4AB"))
+    assert "Zoë rang from 07700 900555 about Flat 9" in " ".join(stored_texts(table))
+
+    assert erase(raw_client).status_code == 200
+    assert_nowhere(table, ("900555", "Flat 9", "Zoë"))
+    ledger = client.http.get("/v1/customers/zoe/ledger").json_body["entries"]
+    refunded = next(entry for entry in ledger if entry["type"] == "refunded")
+    assert refunded["description"].startswith("Order z-1: Refunded") and refunded["amount"]["amount"] == 500
