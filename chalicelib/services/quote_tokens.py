@@ -10,8 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Tuple
 
-from ..config import settings
-from ..domain.errors import InvalidInput, ServiceUnavailable
+from ..domain.errors import InvalidInput
 
 MAX_TOKEN_CHARS = 160_000
 
@@ -21,11 +20,10 @@ REQUIRED_CLAIMS = ("qid", "cur", "rv", "lines", "disc", "tot", "iat", "exp")
 
 
 def _key() -> str:
-    key = settings().quote_signing_key
-    if not key or len(key) < 32:
-        raise ServiceUnavailable("quotes cannot be signed: LOYALTY_QUOTE_SIGNING_KEY is not configured "
-                                 "(at least 32 characters)", retry_after_seconds=60)
-    return key
+    """The stage's signing key (environment, or Secrets Manager once per container); a 503 without one."""
+    from ..stage_secrets import quote_signing_key
+
+    return quote_signing_key()
 
 
 def sign_quote(claims: dict) -> str:

@@ -799,6 +799,46 @@ def customer_ids_by(index: str, value_hash: str) -> List[str]:
     return sorted({item["pk"]["S"].split("#", 1)[1] for item in answer.get("Items", [])})
 
 
+@dataclass(frozen=True)
+class ProfileContact:
+    """A profile's contact fields and lookup hashes, as read by :func:`profile_contacts`."""
+
+    customer_id: str
+    email: Optional[str]
+    phone: Optional[str]
+    email_hash: Optional[str]
+    phone_hash: Optional[str]
+    erased: bool
+
+
+def profile_contacts() -> Iterator[ProfileContact]:
+    """Every profile's contact fields and lookup hashes, by a paginated Scan (operator batch
+    work, never on a request path)."""
+    attributes = ["pk", "sk", "item_type", "customer_id", "email", "phone", "email_hash", "phone_hash", "erased_at"]
+    for item in ProfileItem.scan(attributes_to_get=attributes):
+        yield ProfileContact(item.customer_id, item.email, item.phone, item.email_hash, item.phone_hash,
+                             item.erased_at is not None)
+
+
+def set_lookup_hashes(contact: ProfileContact, email_hash: Optional[str], phone_hash: Optional[str]) -> bool:
+    """Replace a profile's lookup hashes (None removes one), only if its email and phone are
+    still what was read; False when they changed meanwhile (that change hashed them anew)."""
+    from pynamodb.exceptions import UpdateError
+
+    actions = [ProfileItem.email_hash.set(email_hash) if email_hash else ProfileItem.email_hash.remove(),
+               ProfileItem.phone_hash.set(phone_hash) if phone_hash else ProfileItem.phone_hash.remove()]
+    condition = ProfileItem.pk.exists()
+    for attribute, value in ((ProfileItem.email, contact.email), (ProfileItem.phone, contact.phone)):
+        condition &= (attribute == value) if value is not None else attribute.does_not_exist()
+    try:
+        ProfileItem(customer_pk(contact.customer_id), PROFILE_SK).update(actions=actions, condition=condition)
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
 def get_adjustment(customer_id: str, adjustment_id: str) -> Optional[AdjustmentItem]:
     try:
         return AdjustmentItem.get(customer_pk(customer_id), adjustment_sk(adjustment_id), consistent_read=True)
