@@ -12,6 +12,7 @@ os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
 os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-2")
 os.environ.setdefault("LOYALTY_RETRY_BUDGET_SECONDS", "30")
+os.environ.setdefault("LOYALTY_HASH_KEY", "bench-only-hash-key-" + os.urandom(16).hex())
 
 from devtools import localdb  # noqa: E402
 

@@ -353,10 +353,34 @@ def fit_value_model_command(segments: int, dry_run: bool, force: bool, as_json: 
 @cli.command("log-ref")
 @click.argument("customer_id")
 def log_ref_command(customer_id: str) -> None:
-    """How the logs name CUSTOMER_ID (a hash): search CloudWatch Logs Insights for it."""
+    """How the logs name CUSTOMER_ID (a keyed hash): search CloudWatch Logs Insights for it.
+
+    Needs the stage's hash key: LOYALTY_HASH_KEY, or LOYALTY_HASH_KEY_SECRET_ID (Secrets
+    Manager); locally, the key make run keeps in .data/hash-key."""
     from .observability import customer_ref
 
-    click.echo(customer_ref(customer_id))
+    click.echo(_operator_call(lambda: customer_ref(customer_id, key=_hash_key())))
+
+
+def _hash_key() -> str:
+    from .stage_secrets import HASH_KEY, hash_key, secret
+
+    local = Path(__file__).resolve().parent.parent / ".data" / "hash-key"
+    if secret(HASH_KEY) is None and local.exists():
+        return local.read_text(encoding="utf-8").strip()
+    return hash_key()
+
+
+@cli.command("rehash-lookups")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def rehash_lookups_command(as_json: bool) -> None:
+    """Rebuild every profile's email and phone lookup hashes with the current hash key (after
+    a rotation of the key, or once after hashes became keyed). Idempotent; safe to rerun."""
+    from .services.customers import rebuild_lookup_hashes
+
+    summary = _operator_call(rebuild_lookup_hashes)
+    click.echo(json.dumps(summary) if as_json else
+               f"{summary['profiles']} profile(s) read, {summary['updated']} lookup hash(es) rebuilt")
 
 
 @cli.command("mint-customer-token")

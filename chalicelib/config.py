@@ -1,9 +1,9 @@
 """Settings read from the environment once per Lambda container.
 
 The stage's `.chalice/config.json` sets these for deployed stages; `make run` and the
-tests set them for local backends. The one secret, the quote signing key, is injected into
-the environment by the deployment (or generated under `.data/` by `make run`); it is never
-in the repository and never logged.
+tests set them for local backends. The secrets (the quote signing key, the hash key) are read
+through ``stage_secrets.py``: from the environment locally (``make run`` generates them under
+``.data/``), from Secrets Manager in a deployed stage; never in the repository, never logged.
 """
 from __future__ import annotations
 

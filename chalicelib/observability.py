@@ -15,7 +15,6 @@ Powertools is imported on the first request, not when ``app.py`` is imported (co
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 import threading
@@ -49,12 +48,25 @@ def logger():
     return Logger(service=SERVICE, stream=_Stdout(), level=os.environ.get("LOYALTY_LOG_LEVEL", "INFO"))
 
 
-def customer_ref(customer_id: Optional[str]) -> Optional[str]:
-    """How logs name a customer: a hash of the id, so logs can be searched for a customer
-    (``python -m chalicelib.cli log-ref ID``) without carrying the id itself."""
+def customer_ref(customer_id: Optional[str], *, key: Optional[str] = None) -> Optional[str]:
+    """How logs name a customer: a keyed hash (HMAC with the stage's hash key) of the id, so
+    logs can be searched for a customer (``python -m chalicelib.cli log-ref ID``) without
+    carrying the id, and nobody without the key can confirm a guessed id.
+
+    None (the field is left out) when the hash key cannot be had: a log line never fails a request."""
     if not customer_id:
         return None
-    return hashlib.sha256(f"loyalty-customer:{customer_id}".encode("utf-8")).hexdigest()[:16]
+    if key is None:
+        from .domain.errors import ServiceUnavailable
+        from .stage_secrets import hash_key
+
+        try:
+            key = hash_key()
+        except ServiceUnavailable:
+            return None
+    from .domain.customer import keyed_hash
+
+    return keyed_hash(key, f"log-ref:{customer_id}")[:16]
 
 
 def note(**fields: Any) -> None:

@@ -256,7 +256,18 @@ def run_app_cli_quietly(arguments: list[str], env: Mapping[str, str], stdin: str
 
 def local_quote_signing_key() -> str:
     """The local stage's quote-signing key: made once, kept in .data/ (never in the repo)."""
-    path = DATA_DIR / "quote-signing-key"
+    return local_secret("quote-signing-key")
+
+
+def local_hash_key() -> str:
+    """The local stage's hash key (email/phone lookups, log refs): made once, kept in .data/hash-key,
+    where ``python -m chalicelib.cli log-ref`` finds it too."""
+    return local_secret("hash-key")
+
+
+def local_secret(name: str) -> str:
+    """A random secret kept in ``.data/<name>`` (mode 0600), made on first use."""
+    path = DATA_DIR / name
     if not path.exists():
         DATA_DIR.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
@@ -300,6 +311,7 @@ def serve(settings: Settings, stack: ExitStack) -> int:
 
     env = local_app_environment(server.endpoint, server.backend, settings.table)
     env["LOYALTY_QUOTE_SIGNING_KEY"] = local_quote_signing_key()
+    env["LOYALTY_HASH_KEY"] = local_hash_key()
     env.update(local_token_settings(DATA_DIR))  # customers' app tokens, signed by a key under .data/
     run_app_cli("create-table", env)
     run_app_cli("seed-demo", env)

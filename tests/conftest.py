@@ -13,6 +13,7 @@ TEST_ENVIRONMENT = dict(
     LOYALTY_IMPORT_WORKERS="1",
     LOYALTY_RULES_CACHE_SECONDS="0",  # each test has its own table, so its own rules  # moto is not thread-safe; parallel import is proven on DynamoDB Local
     LOYALTY_QUOTE_SIGNING_KEY="test-only-signing-key-" + os.urandom(16).hex(),
+    LOYALTY_HASH_KEY="test-only-hash-key-" + os.urandom(16).hex(),
 )
 os.environ.update(TEST_ENVIRONMENT)
 os.environ.pop("DYNAMODB_ENDPOINT", None)

@@ -109,17 +109,71 @@ def _require_aware(name: str, value: Optional[datetime]) -> None:
 
 # --- outputs ----------------------------------------------------------------------------------
 
+STAFF, STOREFRONT = "staff", "storefront"
+
+# What a storefront (and so the shopper) is told for each reason code: no stored personal data,
+# no counts, amounts, dates or distances. A storefront key may be allowed quotes and nothing else,
+# so these must not reveal the address book (lines, postcodes, how far the new address is from
+# home) or the history (deliveries, spend, chargebacks, refunds). The full ``message`` of a reason
+# is staff wording: it is kept in the support decision record and shown in the 360 view.
+SHOPPER_WORDING: Dict[str, str] = {
+    "MATCH_EXACT": "A known address of this customer",
+    "MATCH_SAME_BUILDING_OTHER_UNIT": "Another unit of a building this customer is known at",
+    "MATCH_SAME_STREET": "On the same street as a known address of this customer",
+    "MATCH_SAME_POSTCODE": "In the same postcode as a known address of this customer",
+    "MATCH_NEAR": "Near a known address of this customer",
+    "MATCH_FAR": "A new address, far from this customer's known addresses",
+    "MATCH_DISTANCE_UNKNOWN": "A new address; its distance from known addresses cannot be measured",
+    "MATCH_OTHER_COUNTRY": "A new address, in a country where this customer has no known address",
+    "NO_KNOWN_ADDRESSES": "No known addresses for this customer yet",
+    "ADDRESS_CONFIRMED": "This address or its building was confirmed before",
+    "REGULAR_KNOWN_BUILDING": "Regular customer at a building with confirmed deliveries",
+    "PAYMENT_ADDRESS_MISSING": "No address confirmed by the payment provider",
+    "PAYMENT_ADDRESS_KNOWN": "The payment provider's confirmed address is a known address of this customer",
+    "PAYMENT_ADDRESS_MATCH": "Matches the address confirmed by the payment provider",
+    "PAYMENT_ADDRESS_SAME_BUILDING": "Same building as the payment provider's confirmed address, another unit",
+    "PAYMENT_ADDRESS_SAME_STREET": "Same street as the payment provider's confirmed address",
+    "PAYMENT_ADDRESS_SAME_POSTCODE": "Same postcode as the payment provider's confirmed address",
+    "PAYMENT_ADDRESS_NEAR": "Near the payment provider's confirmed address",
+    "PAYMENT_ADDRESS_FAR": "Far from the payment provider's confirmed address",
+    "PAYMENT_ADDRESS_DIFFERENT": "Differs from the payment provider's confirmed address",
+    "PAYMENT_ADDRESS_OTHER_COUNTRY": "In another country than the payment provider's confirmed address",
+    "NEW_ACCOUNT": "Recently opened account",
+    "TENURE": "How long this customer has been ordering",
+    "DELIVERED_ORDERS": "Orders delivered to this customer before",
+    "NO_DELIVERED_ORDERS": "No delivered orders yet",
+    "NET_SPEND": "This customer's spending history",
+    "CHARGEBACKS": "Chargebacks on record",
+    "CHARGEBACK_HISTORY_CAP": "Chargebacks on record limit the decision",
+    "HIGH_REFUND_RATIO": "Refunds or returns on many orders",
+    "NEW_ADDRESS_BURST": "Other new addresses added recently",
+    "CART_ABOVE_USUAL": "Cart well above this customer's usual order",
+    "HIGH_CART_NO_HISTORY": "Large cart with no order history to compare",
+    "LARGE_CART_TO_UNFAMILIAR_ADDRESS": "Cart well above the usual order, going to an address unlike any known one",
+    "FREIGHT_FORWARDER": "Freight forwarder or reshipper address",
+    "PO_BOX": "PO Box or private mailbox address",
+    "PARCEL_LOCKER": "Parcel locker or pickup point",
+    "MILITARY_ADDRESS": "Military mail address",
+    "POSTCODE_INVALID": "Postcode not valid for the country given",
+}
+GENERIC_SHOPPER_WORDING = "Address check"  # a code added without wording still never leaks staff text
+
+
 @dataclass(frozen=True)
 class TrustReason:
-    """One reason behind a decision; ``points`` is what it added to the score (0 for facts)."""
+    """One reason behind a decision; ``points`` is what it added to the score (0 for facts).
+
+    ``message`` is staff wording (it may quote the address book and the history); storefronts
+    get the code's :data:`SHOPPER_WORDING` instead."""
 
     code: str
     sentiment: str
     message: str
     points: int = 0
 
-    def to_dict(self) -> Dict[str, str]:
-        return {"code": self.code, "sentiment": self.sentiment, "message": self.message}
+    def to_dict(self, audience: str = STAFF) -> Dict[str, str]:
+        message = self.message if audience == STAFF else SHOPPER_WORDING.get(self.code, GENERIC_SHOPPER_WORDING)
+        return {"code": self.code, "sentiment": self.sentiment, "message": message}
 
 
 @dataclass(frozen=True)
@@ -134,12 +188,13 @@ class AddressTrust:
     match_level: MatchLevel
     distance_km: Optional[float] = None
 
-    def to_dict(self) -> Dict[str, Any]:
-        """The ``address_trust`` object of the quote response."""
+    def to_dict(self, audience: str = STAFF) -> Dict[str, Any]:
+        """The ``address_trust`` object: ``STOREFRONT`` for the quote response (codes and shopper
+        wording), ``STAFF`` for support's decision record (the full wording)."""
         return {
             "score": self.score,
             "decision": self.decision,
-            "reasons": [reason.to_dict() for reason in self.reasons],
+            "reasons": [reason.to_dict(audience) for reason in self.reasons],
             "matched_address_id": self.matched_address_id,
         }
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Mapping, Optional, Tuple
@@ -99,6 +100,12 @@ def normalise_phone(phone: str) -> str:
     return ("+" if phone.strip().startswith("+") else "") + digits
 
 
-def lookup_hash(kind: str, normalised_value: str) -> str:
+def keyed_hash(key: str, message: str) -> str:
+    """HMAC-SHA256 of ``message`` under the stage's hash key, in hex: without the key, a hash
+    cannot be confirmed by hashing guesses (a plain SHA-256 of an email could)."""
+    return hmac.new(key.encode("utf-8"), message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def lookup_hash(kind: str, normalised_value: str, key: str) -> str:
     """The value stored in the lookup index, so raw contact details never become keys."""
-    return hashlib.sha256(f"{kind}:{normalised_value}".encode("utf-8")).hexdigest()
+    return keyed_hash(key, f"{kind}:{normalised_value}")

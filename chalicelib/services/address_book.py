@@ -92,8 +92,10 @@ def check_trust_rules(document: dict) -> None:
 
 
 def judge_address(customer: Optional[Customer], shipping_address: dict, payment: Optional[dict],
-                  cart_total: int, currency: str, rules: Rules, now: datetime) -> dict:
-    """``address_trust`` of a quote: score, decision, reasons, matched address."""
+                  cart_total: int, currency: str, rules: Rules, now: datetime):
+    """The address-trust verdict of a quote (``AddressTrust``): score, decision, reasons,
+    matched address. ``to_dict(STOREFRONT)`` is what the caller may see; ``to_dict(STAFF)``
+    is support's record."""
     from ..domain.address_trust import KnownAddress, TrustContext, score_address
 
     address = _normalised(shipping_address)
@@ -124,7 +126,7 @@ def judge_address(customer: Optional[Customer], shipping_address: dict, payment:
         payment_address=paid_to,
         currency=rules.base_currency,
     )
-    return score_address(address, known, context, trust_rules_of(rules)).to_dict()
+    return score_address(address, known, context, trust_rules_of(rules))
 
 
 def _known(record: AddressRecord, known_type):

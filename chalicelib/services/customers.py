@@ -9,6 +9,7 @@ from ..domain.customer import Customer, lookup_hash, month_keys_back, normalise_
 from ..domain.errors import NotFound
 from ..domain.times import iso_utc
 from ..store import repository as store
+from ..stage_secrets import hash_key
 from ..store.retry import with_retries
 
 
@@ -22,13 +23,37 @@ def upsert_profile(customer_id: str, fields: Dict[str, Any], *, now: Optional[da
 
 
 def with_lookup_hashes(fields: Dict[str, Any]) -> Dict[str, Any]:
-    """Profile fields plus the hashed, normalised email and phone the lookup indexes use."""
+    """Profile fields plus the keyed hashes of the normalised email and phone the lookup indexes use."""
     stored = dict(fields)
-    if "email" in fields:
-        stored["email_hash"] = lookup_hash("email", normalise_email(fields["email"])) if fields["email"] else None
-    if "phone" in fields:
-        stored["phone_hash"] = lookup_hash("phone", normalise_phone(fields["phone"])) if fields["phone"] else None
+    if "email" in fields or "phone" in fields:
+        stored.update(_lookup_hashes(fields, hash_key()))
     return stored
+
+
+def _lookup_hashes(fields: Dict[str, Any], key: str) -> Dict[str, Optional[str]]:
+    hashes: Dict[str, Optional[str]] = {}
+    if "email" in fields:
+        hashes["email_hash"] = lookup_hash("email", normalise_email(fields["email"]), key) if fields["email"] else None
+    if "phone" in fields:
+        hashes["phone_hash"] = lookup_hash("phone", normalise_phone(fields["phone"]), key) if fields["phone"] else None
+    return hashes
+
+
+def rebuild_lookup_hashes() -> Dict[str, int]:
+    """Rewrite every profile's email and phone lookup hashes with the current hash key (after
+    keyed hashes were introduced, or after the key was rotated). The old hash is replaced on
+    the profile, so its lookup-index entry goes with it. Erased profiles keep none. Idempotent:
+    a second run updates nothing. A profile whose email or phone changes meanwhile is left to
+    that change, which hashes with the current key too."""
+    key = hash_key()
+    profiles = updated = 0
+    for contact in store.profile_contacts():
+        profiles += 1
+        wanted = ({"email_hash": None, "phone_hash": None} if contact.erased
+                  else _lookup_hashes({"email": contact.email, "phone": contact.phone}, key))
+        if wanted != {"email_hash": contact.email_hash, "phone_hash": contact.phone_hash}:
+            updated += store.set_lookup_hashes(contact, wanted["email_hash"], wanted["phone_hash"])
+    return {"profiles": profiles, "updated": updated}
 
 
 def customer_summary(customer_id: str, *, now: Optional[datetime] = None) -> dict:

@@ -10,7 +10,11 @@ item is overwritten, never read back) and finishes with one transaction that mar
 profile erased and audits it: a crash midway is resumed by calling it again. Calling it
 again later erases whatever personal data arrived since (a new address, a new email), with
 the first erasure's audit kept.
-Staff notes are free text and are kept; erase them by hand if they hold personal data.
+The free-text ``reason`` a storefront may give with an order event ("Order o-1: Refunded
+£5.00 (reason)") is cut from the ledger entry's description; the entry's type, amounts and
+time stay. Staff notes and adjustment reasons are staff's own free text and are kept; erase
+them by hand if they hold personal data. A guest's held-checkout record holds no personal
+data (docs/data-model.md), so there is nothing of a guest to erase.
 """
 from __future__ import annotations
 
@@ -30,6 +34,20 @@ def _token(kind: str) -> str:
     return f"erased-{kind}-{secrets.token_hex(8)}"
 
 
+ERASED_REASON = " (reason erased)"
+
+
+def without_reason(description: str) -> str:
+    """``"Order o-1: Refunded £5.00 (she rang about ...)"`` -> ``"Order o-1: Refunded £5.00 (reason erased)"``.
+
+    An event's description is ``Order <id>: <what happened>`` (an id has no spaces, what
+    happened no brackets) followed by `` (<reason>)`` when a reason was given."""
+    if description.endswith(ERASED_REASON):
+        return description
+    head, bracket, _ = description.partition(" (")
+    return head + ERASED_REASON if bracket else description
+
+
 def erase_personal_data(customer_id: str, operator: str, *, now: Optional[datetime] = None) -> dict:
     now = now or datetime.now(timezone.utc)
     try:
@@ -42,6 +60,7 @@ def erase_personal_data(customer_id: str, operator: str, *, now: Optional[dateti
         "orders_with_address_erased": orders,
         "addresses_erased": store.erase_addresses(customer_id, _token),
         "decisions_erased": store.erase_decisions(customer_id),
+        "event_reasons_erased": store.erase_event_reasons(customer_id, without_reason),
     }
     entry = LedgerEntry(customer_id=customer_id, entry_type="personal_data_erased", at=now, event_id=ERASURE_ID,
                         description="Personal data erased on request; order history kept anonymously",

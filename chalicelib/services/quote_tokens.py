@@ -10,8 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Tuple
 
-from ..config import settings
-from ..domain.errors import InvalidInput, PayloadTooLarge, ServiceUnavailable
+from ..domain.errors import InvalidInput, PayloadTooLarge
 
 # What the order route takes (api/parsing.py), and the most a quote signs: the token holds a
 # digest of the cart and a few bytes per discounted line (500 lines with 4 discounts each: ~30 KB),
@@ -26,11 +25,10 @@ CART_CLAIMS = (("n", "cart", "sale", "ld"), ("lines",))  # today's digest, or a 
 
 
 def _key() -> str:
-    key = settings().quote_signing_key
-    if not key or len(key) < 32:
-        raise ServiceUnavailable("quotes cannot be signed: LOYALTY_QUOTE_SIGNING_KEY is not configured "
-                                 "(at least 32 characters)", retry_after_seconds=60)
-    return key
+    """The stage's signing key (environment, or Secrets Manager once per container); a 503 without one."""
+    from ..stage_secrets import quote_signing_key
+
+    return quote_signing_key()
 
 
 def sign_quote(claims: dict) -> str:

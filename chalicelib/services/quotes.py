@@ -83,13 +83,16 @@ def create_quote(request: QuoteRequest, *, now: Optional[datetime] = None) -> di
     token = sign_quote(token_claims(quote, request, quote_id, issued, expires))
     trust = None
     if request.shipping_address:
-        trust = address_book.judge_address(customer, request.shipping_address, request.payment,
-                                           quote.totals.total, quote.currency, rules, now)
-        if trust["decision"] != "ship":
-            store.save_decision(request.customer_id, quote_id, now,
-                                trust["decision"], trust["score"],
-                                {"address_trust": trust, "shipping_address": request.shipping_address,
-                                 "total": {"amount": quote.totals.total, "currency": quote.currency}})
+        from ..domain.address_trust import STAFF, STOREFRONT
+
+        verdict = address_book.judge_address(customer, request.shipping_address, request.payment,
+                                             quote.totals.total, quote.currency, rules, now)
+        # The caller gets codes and shopper wording: a quotes-only key must not read the address
+        # book or the history through the reasons. Support's record keeps the full wording.
+        trust = verdict.to_dict(STOREFRONT)
+        if verdict.decision != "ship":
+            store.save_decision(request.customer_id, quote_id, now, verdict.decision, verdict.score,
+                                _decision_record(request, verdict.to_dict(STAFF), trust, quote))
     observability.metric("QuotesCreated")
     if trust is not None:
         observability.metric("AddressDecisions", outcome=trust["decision"])
@@ -104,6 +107,19 @@ def create_quote(request: QuoteRequest, *, now: Optional[datetime] = None) -> di
         **quote.to_json(),
         "address_trust": trust,
     }
+
+
+def _decision_record(request: QuoteRequest, staff: dict, storefront: dict, quote: Quote) -> dict:
+    """What support keeps of a held checkout. A customer's record has the address and the full
+    wording, and an erasure of the customer reaches it. A guest's record has no customer an
+    erasure could name, so it keeps no personal data: the codes with shopper wording (which
+    quote no address) and the destination country, enough to answer "why was I held?"
+    with the quote id."""
+    total = {"amount": quote.totals.total, "currency": quote.currency}
+    if request.customer_id:
+        return {"address_trust": staff, "shipping_address": request.shipping_address, "total": total}
+    country = (request.shipping_address or {}).get("country")
+    return {"address_trust": storefront, "shipping_address": {"country": country}, "total": total}
 
 
 @dataclass(frozen=True)

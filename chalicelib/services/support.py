@@ -16,6 +16,7 @@ from ..domain.ledger import LedgerEntry, fingerprint
 from ..domain.money import format_money
 from ..domain.tiers import evaluate_tier
 from ..domain.times import iso_utc
+from ..stage_secrets import hash_key
 from ..store import repository as store
 from ..store.models import ProfileItem
 from ..store.retry import with_retries
@@ -87,7 +88,7 @@ def _flags(customer: Customer, decisions: List[dict], now: datetime) -> List[str
 def find_customers(kind: str, value: str) -> dict:
     """Customers with this email or phone (normalised, hashed; raw values are never keys)."""
     normalised = normalise_email(value) if kind == "email" else normalise_phone(value)
-    ids = store.customer_ids_by(kind, lookup_hash(kind, normalised))
+    ids = store.customer_ids_by(kind, lookup_hash(kind, normalised, hash_key()))
     base = settings().base_currency
     found = []
     for customer_id in ids:

@@ -14,6 +14,7 @@ CUSTOMER#<customer_id>   PROFILE#PROMO#<CODE>                            promoti
 CUSTOMER#<customer_id>   PROFILE#ADDR#<fingerprint>                      address
 CUSTOMER#<customer_id>   DECISION#2026-11-20T10:15:00Z#<quote_id>        decision
 CUSTOMER#<customer_id>   ADJUSTMENT#<adjustment_id>                      adjustment
+CUSTOMER#<customer_id>   AUDIT#ERASURE, AUDIT#MERGE#<source_id>          adjustment
 CUSTOMER#<customer_id>   DAY#2026-11-20                                  purchase_day
 QUOTE#<quote_id>         DECISION                                        decision
 PROMOTION#<CODE>         BUDGET                                          promotion_budget
@@ -52,6 +53,8 @@ LEDGER_PREFIX = "LEDGER#"
 ORDER_SK = "ORDER"
 EVENT_PREFIX = "EVENT#"
 DAY_PREFIX = "DAY#"
+ADJUSTMENT_PREFIX = "ADJUSTMENT#"  # an operator's adjustment, by its client-chosen id
+AUDIT_PREFIX = "AUDIT#"  # what the system audits itself (erasure, merge): no client id can reach it
 
 
 def key_range(prefix: str):
@@ -315,6 +318,16 @@ class RulesItem(TableItem, discriminator="rules"):
     document = JSONAttribute()
     created_at = UTCDateTimeAttribute()
     created_by = UnicodeAttribute(null=True)
+
+
+def adjustment_sk(adjustment_id: str) -> str:
+    return ADJUSTMENT_PREFIX + adjustment_id
+
+
+def audit_sk(kind: str, subject: str = "") -> str:
+    """``AUDIT#ERASURE``, ``AUDIT#MERGE#<source>``: the system's own audit records, kept out of
+    the ``ADJUSTMENT#`` range so a client-chosen ``adjustment_id`` can never take their key."""
+    return AUDIT_PREFIX + kind.upper() + (f"#{subject}" if subject else "")
 
 
 def address_sk(address_id: str) -> str:

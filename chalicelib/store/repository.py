@@ -21,6 +21,8 @@ from ..domain.customer import AddressRecord, Customer, CustomerProfile, Customer
 from ..domain.times import iso_utc
 from ..domain.ledger import LedgerEntry, Order, OrderLine, OrderState, StatsDelta
 from .models import (
+    ADJUSTMENT_PREFIX,
+    AUDIT_PREFIX,
     DAY_PREFIX,
     LEDGER_PREFIX,
     MONTH_PREFIX,
@@ -40,6 +42,8 @@ from .models import (
     PurchaseDayItem,
     TableItem,
     address_sk,
+    adjustment_sk,
+    audit_sk,
     customer_pk,
     key_range,
     order_pk,
@@ -776,8 +780,11 @@ def recent_decisions(customer_id: str, limit: int = 20) -> List[dict]:
 
 
 def adjustments(customer_id: str, limit: int = 100) -> List[dict]:
-    """The customer's adjustments, newest first."""
-    items = list(AdjustmentItem.query(customer_pk(customer_id), key_range("ADJUSTMENT#"), limit=limit))
+    """The customer's adjustments and the system's audit records (erasure, merge), newest first.
+
+    Audit records written before ``AUDIT#`` existed are under ``ADJUSTMENT#`` and read the same."""
+    items = [item for prefix in (ADJUSTMENT_PREFIX, AUDIT_PREFIX)
+             for item in AdjustmentItem.query(customer_pk(customer_id), key_range(prefix), limit=limit)]
     items.sort(key=lambda item: item.at, reverse=True)
     return [{"adjustment_id": item.adjustment_id, "kind": item.kind, "at": iso_utc(item.at),
              "operator": item.operator, **item.details} for item in items]
@@ -792,9 +799,49 @@ def customer_ids_by(index: str, value_hash: str) -> List[str]:
     return sorted({item["pk"]["S"].split("#", 1)[1] for item in answer.get("Items", [])})
 
 
+@dataclass(frozen=True)
+class ProfileContact:
+    """A profile's contact fields and lookup hashes, as read by :func:`profile_contacts`."""
+
+    customer_id: str
+    email: Optional[str]
+    phone: Optional[str]
+    email_hash: Optional[str]
+    phone_hash: Optional[str]
+    erased: bool
+
+
+def profile_contacts() -> Iterator[ProfileContact]:
+    """Every profile's contact fields and lookup hashes, by a paginated Scan (operator batch
+    work, never on a request path)."""
+    attributes = ["pk", "sk", "item_type", "customer_id", "email", "phone", "email_hash", "phone_hash", "erased_at"]
+    for item in ProfileItem.scan(attributes_to_get=attributes):
+        yield ProfileContact(item.customer_id, item.email, item.phone, item.email_hash, item.phone_hash,
+                             item.erased_at is not None)
+
+
+def set_lookup_hashes(contact: ProfileContact, email_hash: Optional[str], phone_hash: Optional[str]) -> bool:
+    """Replace a profile's lookup hashes (None removes one), only if its email and phone are
+    still what was read; False when they changed meanwhile (that change hashed them anew)."""
+    from pynamodb.exceptions import UpdateError
+
+    actions = [ProfileItem.email_hash.set(email_hash) if email_hash else ProfileItem.email_hash.remove(),
+               ProfileItem.phone_hash.set(phone_hash) if phone_hash else ProfileItem.phone_hash.remove()]
+    condition = ProfileItem.pk.exists()
+    for attribute, value in ((ProfileItem.email, contact.email), (ProfileItem.phone, contact.phone)):
+        condition &= (attribute == value) if value is not None else attribute.does_not_exist()
+    try:
+        ProfileItem(customer_pk(contact.customer_id), PROFILE_SK).update(actions=actions, condition=condition)
+    except UpdateError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
 def get_adjustment(customer_id: str, adjustment_id: str) -> Optional[AdjustmentItem]:
     try:
-        return AdjustmentItem.get(customer_pk(customer_id), f"ADJUSTMENT#{adjustment_id}", consistent_read=True)
+        return AdjustmentItem.get(customer_pk(customer_id), adjustment_sk(adjustment_id), consistent_read=True)
     except AdjustmentItem.DoesNotExist:
         return None
 
@@ -809,7 +856,7 @@ def commit_adjustment(customer_id: str, adjustment_id: str, kind: str, at: datet
     """
     try:
         with _transaction() as tx:
-            tx.save(AdjustmentItem(customer_pk(customer_id), f"ADJUSTMENT#{adjustment_id}", customer_id=customer_id,
+            tx.save(AdjustmentItem(customer_pk(customer_id), adjustment_sk(adjustment_id), customer_id=customer_id,
                                    adjustment_id=adjustment_id, kind=kind, at=at, operator=operator,
                                    request_hash=request_hash, details=details),
                     condition=AdjustmentItem.pk.does_not_exist())
@@ -869,6 +916,26 @@ def erase_addresses(customer_id: str, token_for) -> int:
     return count
 
 
+ORDER_EVENT_ENTRY_TYPES = ("delivered", "returned", "refunded", "cancelled", "chargeback")
+
+
+def erase_event_reasons(customer_id: str, redact) -> int:
+    """Rewrite the description of each of the customer's order-event ledger entries by
+    ``redact(description)`` (its free-text ``reason`` removed), where that changes it."""
+    count = 0
+    query = LedgerItem.query(customer_pk(customer_id), key_range(LEDGER_PREFIX),
+                             attributes_to_get=["pk", "sk", "entry_type", "description", "item_type"])
+    for item in query:
+        if item.entry_type not in ORDER_EVENT_ENTRY_TYPES or not item.description:
+            continue
+        redacted = redact(item.description)
+        if redacted != item.description:
+            LedgerItem(item.pk, item.sk).update(actions=[LedgerItem.description.set(redacted)],
+                                                condition=LedgerItem.pk.exists())
+            count += 1
+    return count
+
+
 def erase_decisions(customer_id: str) -> int:
     count = 0
     for item in DecisionItem.query(customer_pk(customer_id), key_range("DECISION#")):
@@ -888,7 +955,7 @@ def finish_erasure(customer_id: str, tokens: Dict[str, str], now: datetime, oper
         ProfileItem.erased_at.set(ProfileItem.erased_at | now), ProfileItem.version.add(1)]
     with _transaction() as tx:
         if audit:
-            tx.save(AdjustmentItem(customer_pk(customer_id), f"ADJUSTMENT#{entry.event_id}", customer_id=customer_id,
+            tx.save(AdjustmentItem(customer_pk(customer_id), audit_sk("erasure"), customer_id=customer_id,
                                    adjustment_id=entry.event_id, kind="erasure", at=now, operator=operator,
                                    request_hash="erasure", details=summary),
                     condition=AdjustmentItem.pk.does_not_exist())
@@ -982,10 +1049,13 @@ def finish_merge(source: str, target: str, first: Optional[datetime], last: Opti
             ProfileItem.version.add(1)]
     try:
         with _transaction() as tx:
-            tx.save(AdjustmentItem(customer_pk(target), f"ADJUSTMENT#{merge_id}", customer_id=target,
+            tx.save(AdjustmentItem(customer_pk(target), audit_sk("merge", source), customer_id=target,
                                    adjustment_id=merge_id, kind="merge", at=now, operator=operator,
                                    request_hash=f"merge:{source}", details=summary),
                     condition=AdjustmentItem.pk.does_not_exist())
+            # A merge audited before AUDIT# existed has its record under ADJUSTMENT#<merge_id>.
+            tx.condition_check(AdjustmentItem, customer_pk(target), adjustment_sk(merge_id),
+                               condition=AdjustmentItem.pk.does_not_exist() | (AdjustmentItem.kind != "merge"))
             for entry in entries:
                 tx.save(_ledger_item(entry, now, "admin"), condition=LedgerItem.pk.does_not_exist())
             tx.update(ProfileItem(customer_pk(source), PROFILE_SK), actions=span,
@@ -993,7 +1063,7 @@ def finish_merge(source: str, target: str, first: Optional[datetime], last: Opti
         return True
     except TransactWriteError as error:
         codes = cancellation_codes(error)
-        if codes and codes[0] == "ConditionalCheckFailed":
+        if "ConditionalCheckFailed" in codes[:2]:  # audited already (now, or under the old key)
             from pynamodb.exceptions import UpdateError
 
             try:

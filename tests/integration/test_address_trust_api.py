@@ -1,5 +1,7 @@
 """Address trust at checkout: the address book grows from orders and deliveries, the quote
 judges a new address against it, and support can read every decision that was not a ship."""
+import json
+import re
 from datetime import datetime, timedelta, timezone
 
 import boto3
@@ -114,3 +116,79 @@ def test_every_order_records_the_rules_version_it_used(client):
     assert response.json_body["rules_version"] == 0
     entry = client.http.get("/v1/customers/c-9/ledger").json_body["entries"][0]
     assert entry["details"]["rules_version"] == 0
+
+
+# --- defect 1: a quotes-only key must not read a customer's address or history from a quote ----
+
+HOME = {"line1": "27 Meadow Lane", "city": "Harrogate", "postcode": "HG1 2AB", "country": "GB"}
+STORED = ("meadow", "hg1", "harrogate")  # the stored address, in any case
+
+
+def _strings(value):
+    """Every string (keys and values) of a decoded JSON document."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+    elif isinstance(value, str):
+        yield value
+
+
+def _history_with_a_chargeback(client):
+    for number in range(5):
+        placed = (NOW - timedelta(days=90 * (number + 1))).isoformat()
+        body = order_body(f"h-{number}", placed, unit=120000, quantity=1, shipping_address=HOME)
+        assert post(client, "/v1/customers/meadow/orders", body).status_code == 201
+        delivered = {"event_id": "d", "type": "delivered", "at": (NOW - timedelta(days=90 * (number + 1) - 2)).isoformat()}
+        assert post(client, f"/v1/customers/meadow/orders/h-{number}/events", delivered).status_code == 201
+    for order_id, event in (("h-1", {"event_id": "cb", "type": "chargeback", "at": NOW.isoformat(), "amount": 120000}),
+                            ("h-2", {"event_id": "rf", "type": "refunded", "at": NOW.isoformat(), "amount": 50000})):
+        assert post(client, f"/v1/customers/meadow/orders/{order_id}/events", event).status_code == 201
+
+
+def test_a_quotes_only_key_learns_no_stored_address_or_history_from_address_trust(client, raw_client, table):
+    from chalicelib.services.api_keys import create_key
+
+    _history_with_a_chargeback(client)
+    quotes_only = {"Authorization": f"Bearer {create_key('till', 'pos', ['quotes'])[1]}",
+                   "Content-Type": "application/json"}
+    assert raw_client.http.get("/v1/customers/meadow", headers=quotes_only).status_code == 403
+    stats = client.http.get("/v1/customers/meadow").json_body["stats"]
+    spend = stats["lifetime"]["net_spend"]["amount"]
+    figures = {f"{spend / 100:,.2f}", f"{spend // 100:,}", f"{stats['delivered_orders']} order",
+               f"{stats['chargebacks']} chargeback"}
+    far = {"line1": "1 Gloucester Road", "city": "London", "postcode": "SW7 4RB", "country": "GB"}
+    cases = [far, dict(HOME, line1="29 Meadow Lane"), dict(HOME, line1="Flat 2, 27 Meadow Lane"), HOME,
+             {"line1": "4 Station Parade", "city": "Harrogate", "postcode": "HG1 1TE", "country": "GB"},
+             {"line1": "5 Rue de Rivoli", "city": "Paris", "postcode": "75001", "country": "FR"}]
+    codes = set()
+    for address in cases:
+        body = {"customer_id": "meadow", "currency": "GBP", "shipping_address": address,
+                "payment": {"method": "card", "confirmed_address": far},
+                "lines": [{"sku": "TV", "category": "tv", "quantity": 3, "unit_amount": 250000}]}
+        response = raw_client.http.post("/v1/quotes", headers=quotes_only, body=json.dumps(body))
+        assert response.status_code == 200, response.json_body
+        trust = response.json_body["address_trust"]
+        codes |= {reason["code"] for reason in trust["reasons"]}
+        sent = " ".join(_strings(body)).lower()
+        for text in _strings(response.json_body):
+            lowered = text.lower()
+            for stored in STORED:
+                assert stored not in lowered or stored in sent, (stored, text)
+            for figure in figures:
+                assert figure not in text, (figure, text)
+        for reason in trust["reasons"]:
+            assert set(reason) == {"code", "sentiment", "message"} and reason["message"]
+            assert not re.search(r"\d", reason["message"]), reason  # no counts, amounts, distances or dates
+    # the cases reach the reasons that used to quote the address book and the history
+    assert {"MATCH_FAR", "MATCH_SAME_STREET", "DELIVERED_ORDERS", "CHARGEBACKS"} <= codes, codes
+    # support's record of a held checkout keeps the full wording
+    held = [item for item in boto3.client("dynamodb").scan(TableName=table)["Items"]
+            if item["item_type"]["S"] == "decision"]
+    assert held
+    view = raw_client.http.get("/v1/admin/customers/meadow").json_body
+    staff = " ".join(reason["message"] for d in view["decisions"] for reason in d["address_trust"]["reasons"])
+    assert "Meadow" in staff and "chargeback" in staff

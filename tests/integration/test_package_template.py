@@ -252,3 +252,41 @@ def test_cfn_lint_finds_no_error_or_warning_in_the_packaged_template(packaged, m
     # Errors (E) and warnings (W); informational (I) findings are not run. No warning is filtered.
     matches = lint(packaged.read_text(), regions=["eu-west-2"])
     assert not matches, "\n".join(str(match) for match in matches)
+
+
+def test_the_stage_secrets_are_generated_in_the_stack_and_readable_by_the_functions_only_by_name(template):
+    """Issue 11, defect 14: a deployed stage had no way to get its quote signing key (every quote
+    a 503) nor the hash key. The stack creates both in Secrets Manager with a random value; the
+    functions get the secret ids (never a value) and may read exactly those secrets."""
+    from fnmatch import fnmatchcase
+
+    resources = template["Resources"]
+    secrets = {name: resource for name, resource in resources.items()
+               if resource["Type"] == "AWS::SecretsManager::Secret"}
+    names = {resource["Properties"]["Name"]["Fn::Sub"].replace("${Stage}", STAGE): logical
+             for logical, resource in secrets.items()}
+    expected = {"LOYALTY_QUOTE_SIGNING_KEY_SECRET_ID": f"loyalty/{STAGE}/quote-signing-key",
+                "LOYALTY_HASH_KEY_SECRET_ID": f"loyalty/{STAGE}/hash-key"}
+    assert set(names) == set(expected.values())
+    for resource in secrets.values():
+        generated = resource["Properties"]["GenerateSecretString"]
+        assert generated["PasswordLength"] >= 32 and "SecretString" not in resource["Properties"]
+    assert secrets[names[f"loyalty/{STAGE}/hash-key"]]["DeletionPolicy"] == "Retain"  # lookups are made with it
+
+    secret_arn = "arn:aws:secretsmanager:eu-west-2:123456789012:secret:{}-AbC123"
+    for function in ("APIHandler", "ImportUploadedFile"):
+        properties = resources[function]["Properties"]
+        variables = properties["Environment"]["Variables"]
+        for variable, secret_id in expected.items():
+            assert variables[variable] == secret_id, (function, variable)
+            assert variable.removesuffix("_SECRET_ID") not in variables  # no secret value in the template
+        role = resources[properties["Role"]["Fn::GetAtt"][0]]
+        statements = [statement for policy in role["Properties"]["Policies"]
+                      for statement in policy["PolicyDocument"]["Statement"]]
+        readable = [pattern for statement in statements if "secretsmanager:GetSecretValue" in statement["Action"]
+                    for pattern in (statement["Resource"] if isinstance(statement["Resource"], list)
+                                    else [statement["Resource"]])]
+        for secret_id in expected.values():
+            assert any(fnmatchcase(secret_arn.format(secret_id), pattern) for pattern in readable), (function, secret_id)
+        assert not any(fnmatchcase(secret_arn.format("loyalty/prod/hash-key"), pattern) for pattern in readable)
+        assert all("*" not in pattern.rsplit(":", 1)[1] for pattern in readable)  # by name, no wildcard secrets

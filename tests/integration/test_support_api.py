@@ -110,3 +110,31 @@ def test_adjusting_an_unknown_customer_is_a_404(raw_client, table):
     response = admin_post(raw_client, "/v1/admin/customers/ghost/adjustments",
                           {"adjustment_id": "n-1", "kind": "note", "text": "hello"})
     assert response.status_code == 404
+
+
+def test_an_adjustment_id_cannot_take_the_merge_audit(raw_client, client, regular):
+    """Defect 3 of issue 11, for merges: an adjustment named like a merge's audit made the merge
+    look already audited, and its audit record was never written."""
+    put(client, "/v1/customers/guest-ben", {"email": "ben@example.org"})
+    post(client, "/v1/customers/guest-ben/orders", order_body("g-1"))
+    taken = {"adjustment_id": "merge-guest-ben", "kind": "note", "text": "will merge the guest record"}
+    assert admin_post(raw_client, "/v1/admin/customers/ben/adjustments", taken).status_code == 201
+    merged = admin_post(raw_client, "/v1/admin/customers/ben/merge", {"source_customer_id": "guest-ben"})
+    assert merged.status_code == 200, merged.json_body
+    view = raw_client.http.get("/v1/admin/customers/ben").json_body
+    assert [a["kind"] for a in view["adjustments"]] == ["merge"]
+    assert view["adjustments"][0]["orders_moved"] == 1
+
+
+def test_a_merge_audited_under_the_old_key_is_read_and_not_audited_again(raw_client, client, regular):
+    """Audit records written before AUDIT# existed (ADJUSTMENT#merge-<source>) still count."""
+    from chalicelib.store.models import AdjustmentItem, adjustment_sk, customer_pk
+
+    put(client, "/v1/customers/guest-ben", {"email": "ben@example.org"})
+    AdjustmentItem(customer_pk("ben"), adjustment_sk("merge-guest-ben"), customer_id="ben",
+                   adjustment_id="merge-guest-ben", kind="merge", at=NOW, operator="local:old",
+                   request_hash="merge:guest-ben", details={"orders_moved": 0}).save()
+    merged = admin_post(raw_client, "/v1/admin/customers/ben/merge", {"source_customer_id": "guest-ben"})
+    assert merged.status_code == 200, merged.json_body
+    view = raw_client.http.get("/v1/admin/customers/ben").json_body
+    assert [(a["kind"], a["operator"]) for a in view["adjustments"]] == [("merge", "local:old")]

@@ -334,3 +334,36 @@ def test_thresholds_come_from_the_rules() -> None:
 def test_naive_datetimes_are_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         TrustContext(now=datetime(2026, 11, 23), account_created_at=MARCH_2023)
+
+
+def test_every_reason_code_has_shopper_wording_without_figures() -> None:
+    """Storefronts get the code's shopper wording, never the staff message (defect 1 of issue 11)."""
+    import inspect
+    import re
+
+    from chalicelib.domain import address_trust
+
+    source = inspect.getsource(address_trust)
+    codes = set(re.findall(r'TrustReason\("([A-Z_]+)"', source))
+    codes |= {f"MATCH_{level.value}" for level in MatchLevel if level != MatchLevel.NO_KNOWN_ADDRESSES}
+    codes |= {"PAYMENT_ADDRESS_" + suffix for suffix in re.findall(r'MatchLevel\.[A-Z_]+: "([A-Z_]+)"', source)}
+    assert len(codes) > 30
+    assert codes <= set(address_trust.SHOPPER_WORDING), codes - set(address_trust.SHOPPER_WORDING)
+    for wording in address_trust.SHOPPER_WORDING.values():
+        assert wording[0].isupper() and not re.search(r"\d", wording), wording
+
+
+def test_storefront_reasons_carry_shopper_wording_and_staff_reasons_the_full_message() -> None:
+    home = gb("27 Church Road")
+    trust = score_address(gb("9 Castle Street", "EH1 1YZ", "Edinburgh"), [book_entry(home, 3)], regular())
+    staff = " ".join(r["message"] for r in trust.to_dict("staff")["reasons"])
+    storefront = trust.to_dict("storefront")
+    assert "Church" in staff
+    assert all(r["message"] == address_trust_wording(r["code"]) for r in storefront["reasons"])
+    assert storefront["matched_address_id"] == trust.matched_address_id
+
+
+def address_trust_wording(code: str) -> str:
+    from chalicelib.domain.address_trust import SHOPPER_WORDING
+
+    return SHOPPER_WORDING[code]
