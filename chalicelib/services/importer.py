@@ -17,9 +17,10 @@ import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
+from .. import clock
 from ..config import settings
 from ..domain.customer import CustomerStats
 from ..domain.errors import LoyaltyError
@@ -88,7 +89,7 @@ def import_orders(
 ) -> ImportReport:
     """Import rows; valid rows go in even when others are rejected (each rejection is reported)."""
     started = time.perf_counter()
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     workers = workers or settings().import_workers
     report = ImportReport()
     seen: Dict[str, str] = {}  # order_id -> request hash, for duplicates inside the file

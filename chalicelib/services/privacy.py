@@ -15,9 +15,10 @@ Staff notes are free text and are kept; erase them by hand if they hold personal
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Optional
 
+from .. import clock
 from ..domain.errors import NotFound
 from ..domain.ledger import LedgerEntry
 from ..domain.times import iso_utc
@@ -31,7 +32,7 @@ def _token(kind: str) -> str:
 
 
 def erase_personal_data(customer_id: str, operator: str, *, now: Optional[datetime] = None) -> dict:
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     try:
         already = store.erased_at(customer_id)
     except LookupError:

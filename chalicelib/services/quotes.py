@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import List, Optional, Tuple
 
+from .. import clock
 from .. import observability
 from ..config import settings
 from ..domain.checkout import (
@@ -74,7 +75,7 @@ def create_quote(request: QuoteRequest, *, now: Optional[datetime] = None) -> di
     With a shipping address, the answer carries ``address_trust``; a verify or review decision
     is recorded for support (the one write a quote may make), a ship costs nothing.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     rules = current_rules()
     quote, customer = _price(rules, request, now)
     quote_id = f"q-{uuid.uuid4().hex}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Optional
 
+from .. import clock
 from ..domain.errors import InvalidInput, NotFound
 from ..domain.rules import Rules
 from ..store import repository as store
@@ -51,7 +52,7 @@ def estimate(customer_id: str, *, audience: str, rules: Optional[Rules] = None,
              now: Optional[datetime] = None) -> Optional[dict]:
     """The ``value`` block of the support 360 view (``audience="staff"``) and of ``/v1/me``
     (``audience="customer"``): None for a customer without purchases."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     rules = rules or current_rules()
     model, spend_by_day, score = _score(customer_id, rules, now)
     if score is None:
@@ -89,7 +90,7 @@ def recommend_goodwill(customer_id: str, request: dict, *, now: Optional[datetim
     granting is a ``goodwill_credit`` adjustment, audited like every adjustment."""
     from ..domain.customer_value import recommend_goodwill as recommend
 
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     rules = current_rules()
     currency = rules.base_currency
     if request.get("currency") not in (None, currency):
