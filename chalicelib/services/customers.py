@@ -74,6 +74,7 @@ def summary_json(customer: Customer, now: datetime) -> dict:
                 "orders": window.orders,
                 "net_spend": money(window.net_spend),
             },
+            "customer_since": iso_utc(customer.customer_since),
             "first_order_at": iso_utc(stats.first_order_at),
             "last_order_at": iso_utc(stats.last_order_at),
             "delivered_orders": stats.delivered_orders,

@@ -42,9 +42,9 @@ def my_status(customer_id: str, *, now: Optional[datetime] = None) -> dict:
         "benefits": tier_benefits_text(tier, rules.base_currency) if tier else None,
         "last_12_months": summary["stats"]["rolling_12_months"],
         "lifetime": summary["stats"]["lifetime"],
-        "member_since": summary["stats"]["first_order_at"],
+        "member_since": summary["stats"]["customer_since"],
         "recent_history": [_customer_entry(entry) for entry in recent if _visible(entry)],
-        "value": value.estimate(customer_id, audience="customer", rules=rules, now=now),
+        "value": value.estimate(customer_id, audience="customer", rules=rules, now=now, customer_since=customer.customer_since),
     }
 
 

@@ -57,6 +57,7 @@ def history_of(customer: Optional[Customer]) -> CustomerHistory:
         months=stats.months,
         promotion_uses=customer.promotion_uses,
         tier_override=override,
+        customer_since=customer.customer_since,
     )
 
 

@@ -54,7 +54,7 @@ def customer_360(customer_id: str, *, now: Optional[datetime] = None) -> dict:
         "adjustments": [a for a in adjustments if a["kind"] != "note"],
         "notes": [a for a in adjustments if a["kind"] == "note"],
         "flags": _flags(customer, decisions, now),
-        "value": value.estimate(customer_id, audience="staff", rules=rules, now=now),
+        "value": value.estimate(customer_id, audience="staff", rules=rules, now=now, customer_since=customer.customer_since),
     }
 
 
