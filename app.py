@@ -2,7 +2,7 @@
 
 See docs/api.md for the contract of each route and README.md for running it.
 """
-from datetime import datetime, timezone
+from datetime import datetime
 
 from chalice import Chalice, IAMAuthorizer, Response
 
@@ -31,7 +31,9 @@ LEDGER_PAGE_MAX = 100
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    from chalicelib import clock
+
+    return clock.now()
 
 
 def _body() -> dict:

@@ -72,6 +72,9 @@ def _import_summary(summary: dict) -> str:
     if summary["rejected_rows"]:
         lines.append("rejected rows:")
         lines += [f"  line {row['line']}: {row['reason']}" for row in summary["rejected_rows"]]
+    if summary.get("notes"):
+        lines.append("notes:")
+        lines += [f"  {note['customer_id']}: {note['note']}" for note in summary["notes"]]
     return "\n".join(lines)
 
 

@@ -111,6 +111,9 @@ def _parse_row(line: int, raw: object, now: datetime) -> ImportRow:
         body["shipping_address"] = address
     submission = parse_order(body, now)
     profile = parse_profile({name: row[name] for name in ("email", "name", "phone") if name in row}, now)
+    country = str((submission.shipping_address or {}).get("country") or "").upper()
+    if len(country) == 2 and country.isalpha():  # the customer's country, as the row's shipping address says
+        profile["country"] = country
     events = _events(row, status, submission.placed_at, refunded or 0, returned or 0, now)
     return ImportRow(line, customer_id, profile, submission, events)  # type: ignore[arg-type]
 

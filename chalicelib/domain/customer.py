@@ -31,6 +31,9 @@ class CustomerStats:
     last_order_at: Optional[datetime] = None
     months: Mapping[str, MonthTotals] = field(default_factory=dict)
     version: int = 0
+    # The profile's first_seen_at, read with the aggregates so that recording an order older
+    # than it can lower it under a condition (see customer_since).
+    first_seen_at: Optional[datetime] = None
 
     def window(self, now: datetime, months: int = 12) -> MonthTotals:
         """Orders and net spend of the current calendar month (UTC) and the ``months - 1`` before."""
@@ -76,6 +79,28 @@ class Customer:
     addresses: Tuple[AddressRecord, ...] = ()
     tier_override: Optional[Mapping[str, object]] = None  # {"tier", "until" (ISO), "reason", "by"}
     lifetime_goodwill: int = 0
+
+    @property
+    def customer_since(self) -> Optional[datetime]:
+        return customer_since(self.profile, self.stats)
+
+
+def customer_since(profile: Optional[CustomerProfile], stats: Optional[CustomerStats]) -> Optional[datetime]:
+    """When this customer became our customer: the earliest evidence we hold.
+
+    The one definition read by address trust (account age), tiers (tenure), the support 360
+    view, ``/v1/me`` and the value block: the earliest of the profile's ``created_at`` (when
+    the store says the account was opened), its ``first_seen_at`` (when this API first heard
+    of the customer, lowered at write time to the earliest order ever recorded, cancelled ones
+    included) and the first order from any source (API, import, merge). None when we know
+    nothing, which is then "new today".
+    """
+    evidence = []
+    if profile is not None:
+        evidence += [profile.created_at, profile.first_seen_at]
+    if stats is not None:
+        evidence.append(stats.first_order_at)
+    return min((moment for moment in evidence if moment is not None), default=None)
 
 
 def month_keys_back(now: datetime, months: int) -> Tuple[str, ...]:

@@ -48,6 +48,12 @@ class CustomerHistory:
     months: Mapping[str, MonthTotals] = field(default_factory=dict)
     promotion_uses: Mapping[str, int] = field(default_factory=dict)
     tier_override: Optional[TierOverride] = None
+    customer_since: Optional[datetime] = None
+
+    @property
+    def since(self) -> Optional[datetime]:
+        """When tenure starts: ``customer_since``, else the first order."""
+        return self.customer_since or self.first_order_at
 
     @classmethod
     def guest(cls) -> "CustomerHistory":

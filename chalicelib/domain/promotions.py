@@ -62,7 +62,7 @@ def customer_refusal(
     budget (``remaining_budget``: uses left, if the caller knows).
     """
     if promotion.window is not None and not promotion.window.contains(now):
-        return Refusal(_window_reason(promotion.window, now))
+        return Refusal(_window_reason(promotion.window, now, promotion.name))
     if promotion.needs_identity and history.is_guest:
         return Refusal("Sign in to use this offer")
     if promotion.tiers and tier not in promotion.tiers:
@@ -119,15 +119,17 @@ def percent_text(basis_points: int) -> str:
     return f"{whole}%" if not fraction else f"{whole}.{fraction:02d}".rstrip("0") + "%"
 
 
-def _window_reason(window: PromotionWindow, now: datetime) -> str:
+def _window_reason(window: PromotionWindow, now: datetime, name: Optional[str] = None) -> str:
+    """When the offer runs, named as shoppers know it: "The Spring Forward sale ended on 9 March 2026 (PST)"."""
+    subject = f"The {name}" if name else "This offer"
     if window.starts_at is not None and now < window.starts_at:
-        return f"This offer starts on {_local_moment(window.starts_at)}"
+        return f"{subject} starts on {_local_moment(window.starts_at)}"
     assert window.ends_at is not None
     end = window.ends_at
     if (end.hour, end.minute, end.second) == (0, 0, 0):
         last_day = end - timedelta(days=1)
-        return f"This offer ended on {last_day.day} {last_day:%B %Y} ({end.tzname()})"
-    return f"This offer ended on {_local_moment(end)}"
+        return f"{subject} ended on {last_day.day} {last_day:%B %Y} ({end.tzname()})"
+    return f"{subject} ended on {_local_moment(end)}"
 
 
 def _local_moment(moment: datetime) -> str:

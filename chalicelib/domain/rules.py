@@ -44,6 +44,7 @@ DEFAULT_RULES_PATH = Path(__file__).resolve().parent.parent / "rules" / "default
 _PLAIN_DECIMAL = re.compile(r"[0-9]{1,7}(\.[0-9]{1,12})?")
 DEFAULT_WINDOW_MONTHS = 12
 MAX_WINDOW_MONTHS = 120
+MAX_TENURE_YEARS = 50
 MAX_GRACE_DAYS = 730
 ANY_CATEGORY = "*"
 
@@ -107,8 +108,9 @@ class QualifyRule:
     """One way to reach a tier.
 
     ``window_months`` is the rolling window (None: lifetime). ``orders`` and ``net_spend``
-    are alternatives unless ``require_both``; ``tenure_years`` (years since the first order)
-    is always required when set.
+    are alternatives unless ``require_both``; ``tenure_years`` (full years as a customer,
+    counted from ``customer_since``: the earliest evidence, not only the first order) is always
+    required when set. A lifetime rule with ``tenure_years`` is the "reward staying" path.
     """
 
     window_months: Optional[int]
@@ -187,6 +189,7 @@ class Promotion:
     per_customer_limit: Optional[int] = None
     budget: Optional[int] = None
     priority: int = 0
+    name: Optional[str] = None  # what shoppers call it ("Spring Forward sale"), for reasons
     key: str = field(init=False, repr=False, compare=False)  # the code as compared: codes are case-insensitive
 
     def __post_init__(self) -> None:
@@ -267,7 +270,7 @@ _BENEFIT_FIELDS = {"percent_by_category", "exclude_categories", "exclude_skus", 
 _PROMOTION_FIELDS = {
     "code", "description", "automatic", "kind", "percent", "amount", "window", "min_subtotal",
     "categories", "skus", "exclude_categories", "exclude_skus", "applies_to_sale_items", "tiers",
-    "customer", "per_customer_limit", "budget", "stackable", "priority",
+    "customer", "per_customer_limit", "budget", "stackable", "priority", "name",
 }
 _WINDOW_FIELDS = {"time_zone", "start", "end"}
 _CUSTOMER_FIELDS = {"first_order", "second_order_within_days", "lapsed_days"}
@@ -397,7 +400,7 @@ def _parse_qualify_rule(check: "_Checker", raw: Any, path: str) -> Optional[Qual
         check.fail(f"{path}.window_months", "cannot be combined with lifetime: true")
     orders = check.optional(raw, "orders", path, check.positive_int, None)
     spend = check.optional(raw, "net_spend", path, check.minor_units, None)
-    tenure = check.optional(raw, "tenure_years", path, check.positive_int, None)
+    tenure = check.optional(raw, "tenure_years", path, check.tenure_years, None)
     require = check.optional(raw, "require", path, check.require, "either")
     if require == "both" and not ("orders" in raw and "net_spend" in raw):
         check.fail(f"{path}.require", '"both" needs orders and net_spend in the same rule')
@@ -502,6 +505,7 @@ def _parse_promotion(check: "_Checker", raw: Any, path: str, tier_names: Sequenc
         per_customer_limit=check.optional(raw, "per_customer_limit", path, check.positive_int, None),
         budget=check.optional(raw, "budget", path, check.count, None),
         priority=check.optional(raw, "priority", path, check.integer, 0),
+        name=check.optional(raw, "name", path, check.promotion_name, None),
     )
     return None if len(check.errors) > failures else promotion
 
@@ -618,6 +622,16 @@ class _Checker:
 
     def grace_days(self, value: Any, path: str) -> Optional[int]:
         return self._whole(value, path, 0, f"must be a whole number of days from 0 to {MAX_GRACE_DAYS}", MAX_GRACE_DAYS)
+
+    def tenure_years(self, value: Any, path: str) -> Optional[int]:
+        reason = f"must be a whole number of years as a customer from 1 to {MAX_TENURE_YEARS}"
+        return self._whole(value, path, 1, reason, MAX_TENURE_YEARS)
+
+    def promotion_name(self, value: Any, path: str) -> Optional[str]:
+        if not isinstance(value, str) or not value.strip() or len(value) > 60:
+            self.fail(path, 'must be a name of 1 to 60 characters, e.g. "Spring Forward sale"')
+            return None
+        return value.strip()
 
     def window_months(self, value: Any, path: str) -> Optional[int]:
         reason = f"must be a whole number of months from 1 to {MAX_WINDOW_MONTHS}"

@@ -14,7 +14,12 @@ therefore covers every moment of the grace period; the tier is kept until N days
 latest such month end. The approximation: buckets are read as they are today, so a refund
 recorded after the lapse counts as if it had always been there.
 
-Lifetime rules and tenure never lapse except through refunds, so grace concerns window rules.
+Two paths. A tier may be reached through a rolling window ("10 orders in 12 months") or
+through staying ("12 orders in total and 2 years as a customer"). Tenure is counted in full
+years from ``customer_since`` (the earliest evidence of the customer, whatever its source),
+so an imported regular has his years from the first quote. Lifetime rules and tenure never
+lapse except through refunds, so grace concerns window rules; when both paths are met the
+explanation names the one that stays ("Silver: a customer since 2021 with 24 orders").
 An operator's :class:`TierOverride` wins while it has not expired. All figures are in the
 rules' base currency, the currency spend is recorded in.
 """
@@ -135,7 +140,8 @@ class _Standing:
         self.history = history
         self.now = now
         self.month = _month_index(now)
-        self.tenure = _full_years(history.first_order_at, now) if history.first_order_at else 0
+        self.since = history.since
+        self.tenure = _full_years(self.since, now) if self.since else 0
         self._windows: Dict[Tuple[int, int], Tuple[int, int]] = {}
 
     def totals(self, rule: QualifyRule, last_month: Optional[int] = None) -> Tuple[int, int]:
@@ -171,7 +177,10 @@ class _Standing:
 
 
 def _rule_met(tier: Tier, standing: _Standing, last_month: Optional[int] = None) -> Optional[QualifyRule]:
-    return next((rule for rule in tier.qualify if standing.meets(rule, last_month)), None)
+    """The first rule met, lifetime (staying) rules before window ones: they do not lapse, so
+    they make the steadier explanation."""
+    staying_first = sorted(tier.qualify, key=lambda rule: rule.window_months is not None)
+    return next((rule for rule in staying_first if standing.meets(rule, last_month)), None)
 
 
 def _kept_by_grace(tier: Tier, standing: _Standing) -> Optional[Tuple[QualifyRule, int, datetime]]:
@@ -262,6 +271,14 @@ def _grace_explanation(
 
 def _have(rule: QualifyRule, standing: _Standing, currency: str) -> str:
     orders, spend = standing.totals(rule)
+    if rule.window_months is None and rule.tenure_years is not None and standing.since is not None:
+        held = []
+        if rule.orders is not None or rule.net_spend is None:
+            held.append(_count(orders, "order"))
+        if rule.net_spend is not None:
+            held.append(f"{format_money(spend, currency)} net spend")
+        return (f"a customer since {standing.since.astimezone(timezone.utc).year} with {' and '.join(held)} "
+                f"over {_count(standing.tenure, 'year')}")
     figures = f"{_count(orders, 'order')} and {format_money(spend, currency)} net spend"
     if rule.window_months is None:
         figures += " in total"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Optional
 
-from ..domain.customer import AddressRecord, Customer, CustomerStats
+from ..domain.customer import AddressRecord, Customer, CustomerStats, customer_since
 from ..domain.errors import InvalidInput, NotFound
 from ..domain.ledger import Order, OrderState
 from ..domain.rules import Rules, RulesInvalid
@@ -109,10 +109,9 @@ def judge_address(customer: Optional[Customer], shipping_address: dict, payment:
              if known_address is not None]
     stats = customer.stats if customer else CustomerStats()
     profile = customer.profile if customer else None
-    opened = (profile.created_at or profile.first_seen_at) if profile else None
     context = TrustContext(
         now=now,
-        account_created_at=opened or now,
+        account_created_at=customer_since(profile, stats) or now,
         first_order_at=stats.first_order_at,
         lifetime_orders=stats.lifetime_orders,
         delivered_orders=stats.delivered_orders,

@@ -1,9 +1,10 @@
 """Use cases about a customer as a whole: the profile, the summary, the ledger pages."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Dict, List, Optional, Tuple
 
+from .. import clock
 from ..config import settings
 from ..domain.customer import Customer, lookup_hash, month_keys_back, normalise_email, normalise_phone
 from ..domain.errors import NotFound
@@ -15,7 +16,7 @@ from ..store.retry import with_retries
 
 def upsert_profile(customer_id: str, fields: Dict[str, Any], *, now: Optional[datetime] = None) -> dict:
     """Create the customer if new, set the given contact fields, and return the summary."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     stored = with_lookup_hashes(fields)
     with_retries(lambda: store.save_profile(customer_id, stored, now, settings().base_currency),
                  budget_seconds=settings().retry_budget_seconds)
@@ -58,7 +59,7 @@ def rebuild_lookup_hashes() -> Dict[str, int]:
 
 def customer_summary(customer_id: str, *, now: Optional[datetime] = None) -> dict:
     """Profile, lifetime and rolling-12-month stats, first and last order; 404 if unknown."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     customer = store.load_customer(customer_id, settings().base_currency,
                                    since_month=month_keys_back(now, 12)[-1])
     if customer is None:
@@ -98,6 +99,7 @@ def summary_json(customer: Customer, now: datetime) -> dict:
                 "orders": window.orders,
                 "net_spend": money(window.net_spend),
             },
+            "customer_since": iso_utc(customer.customer_since),
             "first_order_at": iso_utc(stats.first_order_at),
             "last_order_at": iso_utc(stats.last_order_at),
             "delivered_orders": stats.delivered_orders,

@@ -17,9 +17,10 @@ import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
+from .. import clock
 from ..config import settings
 from ..domain.customer import CustomerStats
 from ..domain.errors import LoyaltyError
@@ -39,6 +40,7 @@ class ImportReport:
     already_present: int = 0
     customers: int = 0
     rejected: List[dict] = field(default_factory=list)
+    notes: List[dict] = field(default_factory=list)
     seconds: float = 0.0
 
     def to_json(self) -> dict:
@@ -50,6 +52,7 @@ class ImportReport:
             "customers": self.customers,
             "seconds": round(self.seconds, 3),
             "rejected_rows": self.rejected,
+            "notes": self.notes,
         }
 
 
@@ -88,7 +91,7 @@ def import_orders(
 ) -> ImportReport:
     """Import rows; valid rows go in even when others are rejected (each rejection is reported)."""
     started = time.perf_counter()
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     workers = workers or settings().import_workers
     report = ImportReport()
     seen: Dict[str, str] = {}  # order_id -> request hash, for duplicates inside the file
@@ -150,15 +153,14 @@ def _write(rows: List[_Row], now: datetime, report: ImportReport, progress: Call
             report.imported += outcome.imported
             report.already_present += outcome.already_present
             report.rejected.extend(outcome.rejected)
+            report.notes.extend(outcome.notes)
             progress(outcome.rows)
 
 
 def _write_customer(customer_id: str, rows: List[_Row], observed: Optional[CustomerStats],
                     now: datetime) -> ImportReport:
     outcome = ImportReport(rows=len(rows))
-    profile: Dict[str, object] = {}
-    for row in rows:
-        profile.update(row.profile)
+    profile = _newest_profile(customer_id, rows, outcome.notes)
     for chunk in _chunks(rows):
         try:
             observed = _commit_chunk(customer_id, chunk, now, outcome, observed, with_lookup_hashes(profile))
@@ -166,6 +168,30 @@ def _write_customer(customer_id: str, rows: List[_Row], observed: Optional[Custo
             outcome.rejected.extend({"line": row.line, "reason": f"not written: {error.message}"} for row in chunk)
         profile = {}
     return outcome
+
+
+def _newest_profile(customer_id: str, rows: List[_Row], notes: List[dict]) -> Dict[str, object]:
+    """The contact details the customer's newest row (by ``placed_at``) carries, field by field.
+
+    Rows that disagree about a field are not an error: the newest wins and a note says so
+    (naming lines and fields, never the values, which are personal data). The import then
+    only fills fields the profile does not have yet (see ``store.commit_orders``).
+    """
+    ordered = sorted(rows, key=lambda row: (row.new_order.state.order.placed_at, row.line))
+    profile: Dict[str, object] = {}
+    for name in sorted({name for row in ordered for name in row.profile}):
+        carrying = [row for row in ordered if row.profile.get(name) is not None]
+        if not carrying:
+            continue
+        newest = carrying[-1]
+        profile[name] = newest.profile[name]
+        others = sorted(row.line for row in carrying if row.profile[name] != profile[name])
+        if others:
+            notes.append({"customer_id": customer_id, "field": name, "line": newest.line,
+                          "note": f"rows disagree about {name}; kept the newest order's (line {newest.line}), "
+                                  f"other values on line{'s' if len(others) > 1 else ''} {', '.join(map(str, others[:10]))}"
+                                  + (" and more" if len(others) > 10 else "")})
+    return profile
 
 
 def _chunks(rows: List[_Row]) -> Iterator[List[_Row]]:
@@ -231,7 +257,9 @@ def _widened(observed: Optional[CustomerStats], rows: List[_Row]) -> CustomerSta
     if times:
         first = min([t for t in (first, min(times)) if t is not None])
         last = max([t for t in (last, max(times)) if t is not None])
-    return CustomerStats(first_order_at=first, last_order_at=last)
+    seen = [row.new_order.state.order.placed_at for row in rows] + ([observed.first_seen_at] if observed else [])
+    return CustomerStats(first_order_at=first, last_order_at=last,
+                         first_seen_at=min((t for t in seen if t is not None), default=None))
 
 
 def _count_existing(row: _Row, stored: Tuple[str, str], report: ImportReport) -> None:

@@ -3,9 +3,10 @@ recent history, known addresses. The customer id always comes from the verified 
 never from the request, so a customer reaches only their own data."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Optional
 
+from .. import clock
 from ..domain.errors import NotFound
 from ..domain.pricing import tier_benefits_text
 from ..domain.tiers import evaluate_tier
@@ -28,7 +29,7 @@ def _customer(customer_id: str):
 
 
 def my_status(customer_id: str, *, now: Optional[datetime] = None) -> dict:
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     rules, customer = _customer(customer_id)
     status = evaluate_tier(rules.tiers, history_of(customer), now, rules.base_currency)
     tier = rules.tier(status.tier) if status.tier else None
@@ -41,9 +42,9 @@ def my_status(customer_id: str, *, now: Optional[datetime] = None) -> dict:
         "benefits": tier_benefits_text(tier, rules.base_currency) if tier else None,
         "last_12_months": summary["stats"]["rolling_12_months"],
         "lifetime": summary["stats"]["lifetime"],
-        "member_since": summary["stats"]["first_order_at"],
+        "member_since": summary["stats"]["customer_since"],
         "recent_history": [_customer_entry(entry) for entry in recent if _visible(entry)],
-        "value": value.estimate(customer_id, audience="customer", rules=rules, now=now),
+        "value": value.estimate(customer_id, audience="customer", rules=rules, now=now, customer_since=customer.customer_since),
     }
 
 

@@ -10,11 +10,12 @@ promotion uses; orders it receives later can be merged by calling again.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Optional
 
 from pynamodb.exceptions import TransactWriteError
 
+from .. import clock
 from ..config import settings
 from ..domain.errors import InvalidInput, NotFound, Unprocessable
 from ..domain.ledger import LedgerEntry, StatsDelta, day_key, month_key
@@ -28,7 +29,7 @@ MAX_ENTRIES_PER_ORDER = 44
 
 
 def merge_customers(target: str, source: str, operator: str, *, now: Optional[datetime] = None) -> dict:
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     if source == target:
         raise InvalidInput("source_customer_id: cannot merge a customer into itself",
                            [{"field": "source_customer_id", "reason": "same as the target"}])

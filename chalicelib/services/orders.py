@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Dict, Optional, Tuple
 
+from .. import clock
 from .. import observability
 from ..config import settings
 from ..domain.checkout import quoted_lines
@@ -39,7 +40,7 @@ from .rules import current_rules
 
 def record_order(customer_id: str, request: OrderSubmission, *, now: Optional[datetime] = None) -> Tuple[int, dict]:
     """Record a placed order. Returns (201, result) the first time, (200, same result) on a replay."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     try:
         decided = quotes.decision_for_order(customer_id, request, request.quote_token, now) if request.quote_token else None
         claims = quotes.promotion_claims(decided.promotion_codes) if decided else []
@@ -215,7 +216,7 @@ def record_event(customer_id: str, order_id: str, event: OrderEvent, canonical: 
     404 when the order is unknown (or belongs to another customer), 422 when the ledger's
     rules forbid it, 409 when the event id was used with a different body.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     request_hash = fingerprint({"customer_id": customer_id, "order_id": order_id, **canonical})
 
     def earlier_answer() -> Optional[dict]:

@@ -19,9 +19,10 @@ data (docs/data-model.md), so there is nothing of a guest to erase.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Optional
 
+from .. import clock
 from ..domain.errors import NotFound
 from ..domain.ledger import LedgerEntry
 from ..domain.times import iso_utc
@@ -49,7 +50,7 @@ def without_reason(description: str) -> str:
 
 
 def erase_personal_data(customer_id: str, operator: str, *, now: Optional[datetime] = None) -> dict:
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     try:
         already = store.erased_at(customer_id)
     except LookupError:

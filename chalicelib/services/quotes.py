@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import List, Optional, Tuple
 
+from .. import clock
 from .. import observability
 from ..config import settings
 from ..domain.checkout import (
@@ -56,6 +57,7 @@ def history_of(customer: Optional[Customer]) -> CustomerHistory:
         months=stats.months,
         promotion_uses=customer.promotion_uses,
         tier_override=override,
+        customer_since=customer.customer_since,
     )
 
 
@@ -74,7 +76,7 @@ def create_quote(request: QuoteRequest, *, now: Optional[datetime] = None) -> di
     With a shipping address, the answer carries ``address_trust``; a verify or review decision
     is recorded for support (the one write a quote may make), a ship costs nothing.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     rules = current_rules()
     quote, customer = _price(rules, request, now)
     quote_id = f"q-{uuid.uuid4().hex}"

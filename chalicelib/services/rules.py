@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Callable, Dict, Optional
 
+from .. import clock
 from ..config import settings
 from ..domain.errors import Conflict
 from ..domain.rules import Rules, RulesInvalid, load_default_rules, parse_rules
@@ -71,7 +72,7 @@ def replace_rules(document: Dict[str, Any], *, created_by: Optional[str] = None,
     A ``version`` in the document is the version it was edited from: if the rules changed
     since, the answer is 409 rather than silently overwriting someone else's change.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     edited_from = document.get("version")
     if edited_from is not None and (isinstance(edited_from, bool) or not isinstance(edited_from, int)
                                     or edited_from < 0):

@@ -6,9 +6,10 @@ ARN), written in one transaction and idempotent by ``adjustment_id``.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Dict, List, Optional
 
+from .. import clock
 from ..config import settings
 from ..domain.customer import Customer, lookup_hash, normalise_email, normalise_phone
 from ..domain.errors import Conflict, InvalidInput, NotFound
@@ -30,7 +31,7 @@ from . import value
 def customer_360(customer_id: str, *, now: Optional[datetime] = None) -> dict:
     """Profile, tier with its explanation, stats, address book, recent ledger, decisions,
     adjustments and flags: everything support needs without asking the customer again."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     rules = current_rules()
     customer = store.load_customer(customer_id, rules.base_currency)
     if customer is None:
@@ -54,7 +55,7 @@ def customer_360(customer_id: str, *, now: Optional[datetime] = None) -> dict:
         "adjustments": [a for a in adjustments if a["kind"] != "note"],
         "notes": [a for a in adjustments if a["kind"] == "note"],
         "flags": _flags(customer, decisions, now),
-        "value": value.estimate(customer_id, audience="staff", rules=rules, now=now),
+        "value": value.estimate(customer_id, audience="staff", rules=rules, now=now, customer_since=customer.customer_since),
     }
 
 
@@ -94,7 +95,7 @@ def find_customers(kind: str, value: str) -> dict:
     for customer_id in ids:
         customer = store.load_customer(customer_id, base)
         if customer is not None:
-            summary = summary_json(customer, datetime.now(timezone.utc))
+            summary = summary_json(customer, clock.now())
             found.append({"customer_id": customer_id, "profile": summary["profile"],
                           "lifetime": summary["stats"]["lifetime"]})
     return {"customers": found}
@@ -103,7 +104,7 @@ def find_customers(kind: str, value: str) -> dict:
 def adjust(customer_id: str, adjustment: Dict[str, object], operator: str,
            *, now: Optional[datetime] = None) -> tuple:
     """Record an adjustment: (201, result), or (200, the same result) when replayed."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     adjustment_id = str(adjustment["adjustment_id"])
     kind = str(adjustment["kind"])
     request_hash = fingerprint({"customer_id": customer_id, **adjustment})

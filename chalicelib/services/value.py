@@ -10,8 +10,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Optional
 
+from .. import clock
 from ..domain.errors import InvalidInput, NotFound
 from ..domain.rules import Rules
+from ..domain.times import iso_utc
 from ..store import repository as store
 from .rules import current_rules, parsed_section
 
@@ -48,10 +50,14 @@ def _score(customer_id: str, rules: Rules, now: datetime):
 
 
 def estimate(customer_id: str, *, audience: str, rules: Optional[Rules] = None,
-             now: Optional[datetime] = None) -> Optional[dict]:
+             now: Optional[datetime] = None, customer_since: Optional[datetime] = None) -> Optional[dict]:
     """The ``value`` block of the support 360 view (``audience="staff"``) and of ``/v1/me``
-    (``audience="customer"``): None for a customer without purchases."""
-    now = now or datetime.now(timezone.utc)
+    (``audience="customer"``): None for a customer without purchases.
+
+    ``customer_since`` (the one definition, :func:`chalicelib.domain.customer.customer_since`)
+    is reported with the purchase days the estimate is based on; the models' own clock starts
+    at the first purchase day, as BG/NBD defines it."""
+    now = now or clock.now()
     rules = rules or current_rules()
     model, spend_by_day, score = _score(customer_id, rules, now)
     if score is None:
@@ -77,6 +83,7 @@ def estimate(customer_id: str, *, audience: str, rules: Optional[Rules] = None,
         "expected_orders_5y": round(score.expected_orders_5y, 1),
         "expected_spend_per_order": money(score.expected_spend_per_order),
         "expected_value_5y": money(score.expected_value_5y),
+        "customer_since": iso_utc(customer_since),
         "based_on": {"purchase_days": len(spend_by_day), "first_purchase_day": min(spend_by_day).isoformat(),
                      "last_purchase_day": max(spend_by_day).isoformat()},
         "note": note,
@@ -89,7 +96,7 @@ def recommend_goodwill(customer_id: str, request: dict, *, now: Optional[datetim
     granting is a ``goodwill_credit`` adjustment, audited like every adjustment."""
     from ..domain.customer_value import recommend_goodwill as recommend
 
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     rules = current_rules()
     currency = rules.base_currency
     if request.get("currency") not in (None, currency):

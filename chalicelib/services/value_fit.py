@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Callable, Dict, List, Optional, Tuple
 
+from .. import clock
 from ..domain.customer_value import PurchaseSummary, spend_by_purchase_day, summarize_purchase_days
 from ..store import repository as store
 
@@ -54,7 +55,7 @@ def fit_and_store(*, segments: int = 4, dry_run: bool = False, force: bool = Fal
 
     from .rules import current_rules, forget_cached_rules, replace_rules, rules_json
 
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     summaries = purchase_summaries(now.date(), segments, progress)
     if len(summaries) < 2:
         return {"stored": False, "customers": len(summaries), "reason": "too few customers with purchases to fit"}

@@ -240,6 +240,7 @@ def _customer_from(item: ProfileItem, months: Dict[str, MonthTotals], base_curre
         last_order_at=item.last_order_at,
         months=months,
         version=int(item.version),
+        first_seen_at=item.first_seen_at,
     )
     return Customer(profile=profile, stats=stats, base_currency=item.base_currency or base_currency)
 
@@ -380,13 +381,32 @@ def _field_actions(fields: Dict[str, object]) -> list:
             for name, value in fields.items()]
 
 
-def _profile_identity_actions(customer_id: str, now: datetime, base_currency: str) -> list:
+def _profile_identity_actions(customer_id: str, now: datetime, base_currency: str,
+                              first_seen: bool = True) -> list:
     return [
         ProfileItem.item_type.set(ProfileItem),
         ProfileItem.customer_id.set(customer_id),
-        ProfileItem.first_seen_at.set(ProfileItem.first_seen_at | now),
+        *([ProfileItem.first_seen_at.set(ProfileItem.first_seen_at | now)] if first_seen else []),
         ProfileItem.base_currency.set(ProfileItem.base_currency | base_currency),
     ]
+
+
+def _fill_actions(fields: Dict[str, object]) -> list:
+    """Set each field only where the profile has none: an import never overwrites what is there."""
+    return [getattr(ProfileItem, name).set(getattr(ProfileItem, name) | value)
+            for name, value in fields.items() if value is not None]
+
+
+def _first_seen_update(observed: Optional[CustomerStats], placed_times: List[datetime], now: datetime):
+    """Keep ``first_seen_at`` no later than the earliest order ever recorded (cancelled ones
+    included): actions and a condition, so it only ever moves earlier, without a race."""
+    target = min([now, *placed_times])
+    known = observed.first_seen_at if observed else None
+    if known is None:
+        return [ProfileItem.first_seen_at.set(ProfileItem.first_seen_at | target)], None
+    if target < known:
+        return [ProfileItem.first_seen_at.set(target)], ProfileItem.first_seen_at == known
+    return [], None
 
 
 def commit_orders(
@@ -400,7 +420,8 @@ def commit_orders(
 ) -> None:
     """Record orders of one customer in one transaction, with their ledger entries and aggregates.
 
-    ``profile_fields`` (contact details from an import file) are set in the same update.
+    ``profile_fields`` (contact details from an import file) fill, in the same update, the
+    fields the profile does not have yet; ``first_seen_at`` moves back to the earliest order.
     ``promotion_claims`` count the promotions the order used against their per-customer
     limits and total budgets in the same transaction: :class:`PromotionUnavailable` when one
     is used up (nothing is written then).
@@ -417,6 +438,7 @@ def commit_orders(
         entries.extend((entry, new_order.source) for entry in new_order.entries)
     placed_times = [o.state.order.placed_at for o in orders if o.state.status != "cancelled"]
     with_span = _span_update(observed, placed_times)
+    seen_actions, seen_condition = _first_seen_update(observed, [o.state.order.placed_at for o in orders], now)
     addresses = merged_address_uses(o.address_use for o in orders)
     try:
         with _transaction() as tx:
@@ -425,10 +447,13 @@ def commit_orders(
             for entry, source in entries:
                 tx.save(_ledger_item(entry, now, source), condition=LedgerItem.pk.does_not_exist())
             profile_actions, profile_condition = with_span
+            if seen_condition is not None:
+                profile_condition = seen_condition if profile_condition is None else profile_condition & seen_condition
             tx.update(
                 ProfileItem(customer_pk(customer_id), PROFILE_SK),
-                actions=_profile_identity_actions(customer_id, now, base_currency)
-                + _field_actions(profile_fields or {})
+                actions=_profile_identity_actions(customer_id, now, base_currency, first_seen=False)
+                + seen_actions
+                + _fill_actions(profile_fields or {})
                 + _counter_actions(change.counters)
                 + profile_actions
                 + [ProfileItem.version.add(1)],

@@ -21,3 +21,19 @@ def test_rolling_window_counts_the_current_month_and_the_eleven_before():
 def test_phone_numbers_normalise_to_digits_with_their_plus():
     assert normalise_phone("+44 (0)20 7946-0958") == "+4402079460958"
     assert normalise_phone("020 7946 0958") == "02079460958"
+
+
+def test_customer_since_is_the_earliest_evidence_whatever_holds_it():
+    from datetime import datetime, timezone
+
+    from chalicelib.domain.customer import CustomerProfile, CustomerStats, customer_since
+
+    def at(year):
+        return datetime(year, 1, 1, tzinfo=timezone.utc)
+
+    assert customer_since(None, None) is None
+    assert customer_since(CustomerProfile("c", first_seen_at=at(2026)), CustomerStats()) == at(2026)
+    imported = CustomerProfile("c", first_seen_at=at(2026))
+    assert customer_since(imported, CustomerStats(first_order_at=at(2021))) == at(2021)
+    opened = CustomerProfile("c", created_at=at(2019), first_seen_at=at(2026))
+    assert customer_since(opened, CustomerStats(first_order_at=at(2021))) == at(2019)

@@ -97,14 +97,14 @@ def test_spring_forward_takes_fifteen_percent_of_the_shoes_after_the_gold_discou
     assert q.totals.discount == 1200 + 120 + 1620
 
 
-def test_asking_for_spring_forward_after_it_ended_says_when_it_ended():
+def test_asking_for_spring_forward_after_it_ended_names_the_sale_and_when_it_ended():
     q = quote(FATHER, [SHOES], utc(2026, 3, 10, 7), codes=["springforward"])
-    assert refusal(q, "SPRINGFORWARD").reason == "This offer ended on 9 March 2026 (PDT)"
+    assert refusal(q, "SPRINGFORWARD").reason == "The Spring Forward sale ended on 9 March 2026 (PDT)"
 
 
-def test_asking_for_spring_forward_before_it_starts_says_when_it_starts():
+def test_asking_for_spring_forward_before_it_starts_names_the_sale_and_when_it_starts():
     q = quote(FATHER, [SHOES], utc(2026, 3, 1), codes=["SPRINGFORWARD"])
-    assert refusal(q, "SPRINGFORWARD").reason == "This offer starts on 6 March 2026 (PST)"
+    assert refusal(q, "SPRINGFORWARD").reason == "The Spring Forward sale starts on 6 March 2026 (PST)"
 
 
 def test_an_automatic_promotion_outside_its_window_is_not_reported_unasked():

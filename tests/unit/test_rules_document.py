@@ -67,12 +67,19 @@ def test_default_rules_ship_the_promotions_the_issue_asks_for():
     assert rules.promotion("MISSYOU").customer.kind == "lapsed"
 
 
-def test_default_gold_tier_qualifies_by_window_or_by_lifetime_spend_with_tenure():
+def test_default_gold_tier_qualifies_by_window_or_by_lifetime_spend_or_orders_with_tenure():
     gold = load_default_rules().tier("Gold")
-    window, lifetime = gold.qualify
+    window, lifetime, staying = gold.qualify
     assert (window.window_months, window.orders, window.net_spend) == (12, 10, 100000)
     assert (lifetime.window_months, lifetime.net_spend, lifetime.tenure_years) == (None, 500000, 3)
+    assert (staying.window_months, staying.orders, staying.tenure_years) == (None, 40, 5)
     assert "gift-cards" in gold.benefits.items.exclude_categories
+
+
+def test_default_silver_tier_rewards_staying_as_well_as_the_last_12_months():
+    window, staying = load_default_rules().tier("Silver").qualify
+    assert (window.window_months, window.orders, window.net_spend) == (12, 3, 25000)
+    assert (staying.window_months, staying.orders, staying.tenure_years) == (None, 12, 2)
 
 
 def test_default_rules_never_discount_gift_cards():
@@ -317,3 +324,30 @@ def test_parsing_does_not_mutate_the_input_document():
     before = copy.deepcopy(document)
     parse_rules(document)
     assert document == before
+
+
+@pytest.mark.parametrize("years", [0, 51, 2.5, "3", True, None])
+def test_tenure_years_of_a_staying_path_is_a_whole_number_of_years(years):
+    document = default_document()
+    document["tiers"][1]["qualify"][1]["tenure_years"] = years
+    assert errors_of(document) == [{"field": "tiers[1].qualify[1].tenure_years",
+                                    "reason": "must be a whole number of years as a customer from 1 to 50"}]
+
+
+def test_a_staying_path_with_lifetime_orders_and_tenure_is_accepted():
+    document = minimal(tiers=[{"name": "Member"},
+                              {"name": "Silver", "qualify": [{"lifetime": True, "orders": 12, "tenure_years": 2}]}])
+    rule = parse_rules(document).tier("Silver").qualify[0]
+    assert (rule.window_months, rule.orders, rule.tenure_years) == (None, 12, 2)
+
+
+@pytest.mark.parametrize("name", ["", "   ", 7, "x" * 61])
+def test_a_promotion_name_is_a_short_text(name):
+    document = default_document()
+    document["promotions"][0]["name"] = name
+    assert errors_of(document) == [{"field": "promotions[0].name",
+                                    "reason": 'must be a name of 1 to 60 characters, e.g. "Spring Forward sale"'}]
+
+
+def test_the_default_spring_forward_promotion_has_the_name_shoppers_know():
+    assert load_default_rules().promotion("SPRINGFORWARD").name == "Spring Forward sale"

@@ -198,16 +198,16 @@ VETERAN = dict(months={"2026-01": (1, 4000)}, lifetime_orders=40, lifetime_spend
 
 @pytest.mark.parametrize(
     "now, expected",
-    [(utc(2026, 3, 6, 9, 59, 59), "Member"), (utc(2026, 3, 6, 10), "Gold")],
+    [(utc(2026, 3, 6, 9, 59, 59), "Silver"), (utc(2026, 3, 6, 10), "Gold")],  # Silver: 40 orders over 2 years
 )
 def test_lifetime_spend_reaches_gold_on_the_third_anniversary_of_the_first_order(now, expected):
     assert tier_of(customer(**VETERAN), now).tier == expected
 
 
-def test_lifetime_explanation_mentions_the_total_and_tenure():
+def test_lifetime_explanation_names_the_year_since_the_total_and_tenure():
     status = tier_of(customer(**VETERAN), utc(2026, 6, 1))
     assert status.explanation == (
-        "Gold: 40 orders and £5,000.00 net spend in total over 3 years as a customer "
+        "Gold: a customer since 2023 with £5,000.00 net spend over 3 years "
         "(needs £5,000.00 in total and 3 years as a customer)"
     )
 
@@ -262,3 +262,65 @@ def test_tier_status_json_carries_spend_needed_as_money():
         "name": "Gold", "orders_needed": 2, "spend_needed": {"amount": 8000, "currency": "GBP"},
         "progress": "2 more orders or £80.00 to Gold",
     }
+
+
+# ------------------------------------------------------------------ staying: the tenure path
+
+
+def regular(first, lifetime_orders=24, lifetime_spend=371973, months=None, since=None):
+    history = customer(months=months or {}, lifetime_orders=lifetime_orders, lifetime_spend=lifetime_spend,
+                       first=first)
+    return CustomerHistory(**{**history.__dict__, "customer_since": since})
+
+
+def test_a_regular_of_five_years_is_silver_by_staying_and_the_explanation_names_his_years():
+    status = tier_of(regular(utc(2021, 5, 25, 11, 30)), utc(2026, 11, 23))
+    assert (status.tier, status.basis) == ("Silver", "earned")
+    assert status.explanation == ("Silver: a customer since 2021 with 24 orders over 5 years "
+                                  "(needs 12 orders in total and 2 years as a customer)")
+
+
+def test_when_both_paths_are_met_the_explanation_names_the_one_that_stays():
+    status = tier_of(regular(utc(2021, 5, 25), months={"2026-10": (3, 40000)}), utc(2026, 11, 23))
+    assert status.tier == "Silver" and status.explanation.startswith("Silver: a customer since 2021")
+
+
+def test_tenure_counts_from_customer_since_not_only_the_first_order():
+    """A profile the store opened in 2019 whose orders arrived later is a customer since 2019."""
+    history = regular(utc(2025, 6, 1), lifetime_orders=12, since=utc(2019, 4, 1))
+    status = tier_of(history, utc(2026, 11, 23))
+    assert status.tier == "Silver" and "a customer since 2019" in status.explanation
+    assert tier_of(regular(utc(2025, 6, 1), lifetime_orders=12), utc(2026, 11, 23)).tier == "Member"
+
+
+def test_next_tier_is_the_cheapest_way_up_whichever_path():
+    # 11 orders over 3 years, 1 in the last 12 months: one more order reaches Silver by staying
+    # (the window would need 2 more)
+    history = regular(utc(2023, 1, 10), lifetime_orders=11, lifetime_spend=90000, months={"2026-09": (1, 9000)})
+    status = tier_of(history, utc(2026, 11, 23))
+    assert status.tier == "Member"
+    assert (status.next_tier.name, status.next_tier.orders_needed) == ("Silver", 1)
+    assert status.next_tier.progress.startswith("1 more order or ")
+
+
+def test_a_path_blocked_by_tenure_is_not_offered_as_a_way_up():
+    history = regular(utc(2026, 1, 10), lifetime_orders=11, lifetime_spend=90000, months={"2026-09": (1, 9000)})
+    assert tier_of(history, utc(2026, 11, 23)).next_tier.orders_needed == 2  # the window's 3 orders
+
+
+def test_grace_keeps_a_window_gold_above_a_staying_silver():
+    months = {"2025-11": (6, 60000), "2026-01": (4, 45000)}  # 10 orders and £1,050 to the end of January
+    history = regular(utc(2021, 5, 25), months=months)
+    status = tier_of(history, utc(2026, 12, 10))  # November 2025 has left the window
+    assert (status.tier, status.basis) == ("Gold", "grace")
+    assert status.next_tier.progress.endswith(f"to keep Gold after {status.held_until.day} "
+                                              f"{status.held_until:%B %Y}")
+    later = tier_of(history, utc(2027, 3, 1))
+    assert (later.tier, later.basis) == ("Silver", "earned")
+
+
+def test_grace_keeps_a_window_silver_for_a_customer_not_yet_two_years_in():
+    history = regular(utc(2025, 6, 1), lifetime_orders=3, lifetime_spend=30000,
+                      months={"2025-06": (3, 30000)})
+    status = tier_of(history, utc(2026, 6, 10))
+    assert (status.tier, status.basis) == ("Silver", "grace")
