@@ -24,7 +24,6 @@ class Settings:
     retry_budget_seconds: float
     rules_cache_seconds: float
     quote_ttl_seconds: int
-    quote_signing_key: Optional[str]
     import_workers: int
 
 
@@ -41,7 +40,5 @@ def settings() -> Settings:
         retry_budget_seconds=float(os.environ.get("LOYALTY_RETRY_BUDGET_SECONDS", "3")),
         rules_cache_seconds=float(os.environ.get("LOYALTY_RULES_CACHE_SECONDS", "30")),
         quote_ttl_seconds=int(os.environ.get("LOYALTY_QUOTE_TTL_SECONDS", "900")),
-        # Injected per stage (make run generates one under .data/); never committed.
-        quote_signing_key=os.environ.get("LOYALTY_QUOTE_SIGNING_KEY") or None,
         import_workers=max(1, int(os.environ.get("LOYALTY_IMPORT_WORKERS", "8"))),
     )
