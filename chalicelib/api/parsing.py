@@ -313,7 +313,8 @@ def _parse_line(raw: Any, field: str, problems: Problems) -> Optional[OrderLine]
     return OrderLine(sku, category, quantity, unit, discount)  # type: ignore[arg-type]
 
 
-EVENT_FIELDS = ("event_id", "type", "at", "amount", "lines", "reason")
+EVENT_FIELDS = ("event_id", "type", "at", "amount", "lines", "reason", "as_store_credit")
+CREDIT_EVENTS = ("returned", "refunded")
 
 
 def parse_event(body: Dict[str, Any], now: datetime) -> Tuple[OrderEvent, Dict[str, Any]]:
@@ -347,8 +348,14 @@ def parse_event(body: Dict[str, Any], now: datetime) -> Tuple[OrderEvent, Dict[s
     if kind in ("returned", "refunded") and body.get("amount") is None and body.get("lines") is None:
         problems.add("amount", f"a {kind} event needs an amount or lines")
     reason = check_text(body.get("reason"), "reason", problems, max_length=500, required=False)
+    as_credit = body.get("as_store_credit", False)
+    if not isinstance(as_credit, bool):
+        problems.add("as_store_credit", "must be true or false")
+    elif as_credit and kind not in CREDIT_EVENTS:
+        problems.add("as_store_credit", f"is only allowed for {', '.join(CREDIT_EVENTS)} events")
     problems.raise_if_any()
-    event = OrderEvent(event_id=event_id, type=kind, at=at, amount=amount, lines=tuple(lines), reason=reason)  # type: ignore[arg-type]
+    event = OrderEvent(event_id=event_id, type=kind, at=at, amount=amount, lines=tuple(lines), reason=reason,  # type: ignore[arg-type]
+                       as_store_credit=as_credit is True)
     canonical = {
         "event_id": event_id,
         "type": kind,
@@ -357,6 +364,8 @@ def parse_event(body: Dict[str, Any], now: datetime) -> Tuple[OrderEvent, Dict[s
         "lines": [line.__dict__ for line in lines],
         "reason": reason,
     }
+    if as_credit is True:  # only when set, so events recorded before the option keep their hash
+        canonical["as_store_credit"] = True
     return event, canonical
 
 
@@ -400,7 +409,7 @@ def parse_limit(value: Optional[str], *, default: int, maximum: int) -> int:
     return min(int(value), maximum)
 
 
-QUOTE_FIELDS = ("customer_id", "currency", "lines", "shipping_address", "payment", "promo_codes")
+QUOTE_FIELDS = ("customer_id", "currency", "lines", "shipping_address", "payment", "promo_codes", "use_credit")
 QUOTE_LINE_FIELDS = ("sku", "category", "quantity", "unit_amount", "on_sale")
 MAX_PROMO_CODES = 10
 
@@ -448,9 +457,28 @@ def parse_quote(body: Dict[str, Any]) -> QuoteRequest:
             codes.append(text)
     address = check_address(body.get("shipping_address"), "shipping_address", problems)
     payment = _check_payment(body.get("payment"), problems)
+    use_credit = _check_use_credit(body.get("use_credit"), body.get("customer_id") is not None, problems)
     problems.raise_if_any()
     _check_orderable(lines)
-    return QuoteRequest(customer_id, currency, tuple(lines), tuple(codes), address, payment)  # type: ignore[arg-type]
+    return QuoteRequest(customer_id, currency, tuple(lines), tuple(codes), address, payment,  # type: ignore[arg-type]
+                        use_credit)
+
+
+def _check_use_credit(value: Any, has_customer: bool, problems: Problems) -> object:
+    """``true`` (as much as the customer has and the cart needs), ``false``/absent, or an amount
+    of minor units of the quote currency to use at most."""
+    if value is None or value is False:
+        return None
+    if value is not True:
+        value = check_int(value, "use_credit", problems, minimum=1, money=True)
+        if value is None:
+            problems.items[-1]["reason"] = ("must be true, false, or an integer amount of minor units of at least 1 "
+                                            "(e.g. 1000 for 10.00)")
+            return None
+    if not has_customer:
+        problems.add("use_credit", "a guest has no store credit: send the customer_id of a signed-in customer")
+        return None
+    return value
 
 
 def _check_orderable(lines: List[CartLine]) -> None:
@@ -468,7 +496,8 @@ def _check_orderable(lines: List[CartLine]) -> None:
 
 
 ADJUSTMENT_KINDS = {
-    "goodwill_credit": ("adjustment_id", "kind", "amount", "currency", "reason"),
+    "goodwill_credit": ("adjustment_id", "kind", "amount", "currency", "reason", "expires_at"),
+    "store_credit": ("adjustment_id", "kind", "amount", "currency", "reason", "expires_at"),
     "tier_override": ("adjustment_id", "kind", "tier", "until", "reason"),
     "note": ("adjustment_id", "kind", "text"),
 }
@@ -483,10 +512,17 @@ def parse_adjustment(body: Dict[str, Any], now: datetime) -> Dict[str, Any]:
         problems.raise_if_any()
     check_unknown(body, ADJUSTMENT_KINDS[kind], problems)
     adjustment = {"adjustment_id": check_id(body.get("adjustment_id"), "adjustment_id", problems), "kind": kind}
-    if kind == "goodwill_credit":
+    if kind in ("goodwill_credit", "store_credit"):
         adjustment["amount"] = check_int(body.get("amount"), "amount", problems, minimum=1, money=True)
         adjustment["currency"] = check_currency(body.get("currency"), "currency", problems)
         adjustment["reason"] = check_text(body.get("reason"), "reason", problems, max_length=500)
+        if "expires_at" in body:  # absent: the rules' default lifetime; null: never expires
+            expires = body["expires_at"]
+            if expires is not None:
+                expires = check_time(expires, "expires_at", problems)
+                if expires is not None and expires <= now:
+                    problems.add("expires_at", "must be in the future (or null: never expires)")
+            adjustment["expires_at"] = expires.isoformat() if expires else None
     elif kind == "tier_override":
         adjustment["tier"] = check_text(body.get("tier"), "tier", problems, max_length=64)
         until = check_time(body.get("until"), "until", problems)

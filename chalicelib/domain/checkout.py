@@ -32,6 +32,7 @@ class QuoteRequest:
     promo_codes: Tuple[str, ...]
     shipping_address: Optional[dict] = None
     payment: Optional[dict] = None
+    use_credit: object = None  # None/False: none; True: as much as possible; an int: up to that (quote currency)
 
 
 def cart_digest(rows: Iterable[Tuple[str, str, int, int]]) -> str:

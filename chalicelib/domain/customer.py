@@ -5,7 +5,10 @@ import hashlib
 import hmac
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Mapping, Optional, Tuple
+
+if TYPE_CHECKING:
+    from .store_credit import CreditGrant
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class Customer:
     addresses: Tuple[AddressRecord, ...] = ()
     tier_override: Optional[Mapping[str, object]] = None  # {"tier", "until" (ISO), "reason", "by"}
     lifetime_goodwill: int = 0
+    credit_grants: Tuple["CreditGrant", ...] = ()  # store credit, base currency (domain/store_credit.py)
 
     @property
     def customer_since(self) -> Optional[datetime]:

@@ -51,6 +51,13 @@ class PromotionUnavailable(Conflict):
     code = "promotion_unavailable"
 
 
+class CreditUnavailable(Conflict):
+    """The store credit a quote applied is no longer there at commit (spent by another order,
+    or expired): nothing is written; quote again (409)."""
+
+    code = "credit_unavailable"
+
+
 class PayloadTooLarge(LoyaltyError):
     status = 413
     code = "payload_too_large"

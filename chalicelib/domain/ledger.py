@@ -120,6 +120,7 @@ class OrderEvent:
     amount: Optional[int] = None
     lines: Tuple[EventLine, ...] = ()
     reason: Optional[str] = None
+    as_store_credit: bool = False  # a refund or return paid as store credit (domain/store_credit.py)
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,8 @@ def customer_summary(customer_id: str, *, now: Optional[datetime] = None) -> dic
 
 
 def summary_json(customer: Customer, now: datetime) -> dict:
+    from .credit import balance_json
+
     profile, stats, base = customer.profile, customer.stats, customer.base_currency
     window = stats.window(now, 12)
     months = month_keys_back(now, 12)
@@ -108,6 +110,7 @@ def summary_json(customer: Customer, now: datetime) -> dict:
             "chargebacks": stats.chargebacks_count,
             "cancellations": stats.cancellations_count,
         },
+        "credit": balance_json(customer, now),
         "version": stats.version,
     }
 

@@ -16,6 +16,7 @@ from .customers import summary_json
 from .quotes import history_of
 from .rules import current_rules
 from . import value
+from .credit import customer_credit_json
 
 CUSTOMER_ENTRY_FIELDS = ("entry_id", "type", "at", "order_id", "description", "amount")
 
@@ -45,6 +46,7 @@ def my_status(customer_id: str, *, now: Optional[datetime] = None) -> dict:
         "member_since": summary["stats"]["customer_since"],
         "recent_history": [_customer_entry(entry) for entry in recent if _visible(entry)],
         "value": value.estimate(customer_id, audience="customer", rules=rules, now=now, customer_since=customer.customer_since),
+        "credit": customer_credit_json(customer, now),
     }
 
 
@@ -78,5 +80,8 @@ def _customer_entry(entry: dict) -> dict:
         return {"type": entry["type"], "at": entry["at"], "description": "Your tier was set by our customer team"}
     if entry.get("type") == "goodwill_credit":  # the reason is written for staff, not for the customer
         return {"type": entry["type"], "at": entry["at"], "amount": entry.get("amount"),
-                "description": "A goodwill credit from our customer team"}
+                "description": "A goodwill credit from our customer team, to spend as store credit"}
+    if entry.get("type") == "store_credit":
+        return {"type": entry["type"], "at": entry["at"], "amount": entry.get("amount"),
+                "description": "Store credit from our customer team"}
     return {key: entry[key] for key in CUSTOMER_ENTRY_FIELDS if key in entry}

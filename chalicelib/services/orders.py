@@ -17,7 +17,7 @@ from .. import observability
 from ..config import settings
 from ..domain.checkout import quoted_lines
 from ..domain.discount_clawback import discount_share_of_refund, discount_share_of_return
-from ..domain.errors import Conflict, LoyaltyError, NotFound, PromotionUnavailable
+from ..domain.errors import Conflict, CreditUnavailable, LoyaltyError, NotFound, PromotionUnavailable
 from ..domain.ledger import (
     LedgerEntry,
     Order,
@@ -33,7 +33,7 @@ from ..domain.times import iso_utc
 from ..domain.money import format_money
 from ..store import repository as store
 from ..store.retry import with_retries
-from . import address_book, quotes
+from . import address_book, credit, quotes
 from .exchange import to_base
 from .rules import current_rules
 
@@ -57,7 +57,18 @@ def record_order(customer_id: str, request: OrderSubmission, *, now: Optional[da
 
     def attempt() -> None:
         observed = store.load_profile_stats(customer_id)
-        store.commit_orders(customer_id, [new_order], observed, now, base, promotion_claims=claims)
+        spend = None
+        if decided and decided.credit and decided.credit["applied"]:
+            try:
+                spend, new_order.credit = credit.plan_order_spend(customer_id, request.order_id, decided.credit,
+                                                                  base, now)
+            except CreditUnavailable:
+                if store.get_order(request.order_id) is not None:  # spent by this very order: a replay
+                    raise store.OrdersAlreadyExist([request.order_id]) from None
+                raise
+            new_order.result["credit"] = credit.order_credit_json(new_order.credit)
+        store.commit_orders(customer_id, [new_order], observed, now, base, promotion_claims=claims,
+                            credit_spend=spend)
 
     try:
         with_retries(attempt, budget_seconds=settings().retry_budget_seconds)
@@ -69,6 +80,7 @@ def record_order(customer_id: str, request: OrderSubmission, *, now: Optional[da
             [{"field": "quote_token", "reason": f"{used_up.code}: {used_up.reason}"}],
         ) from None
     _count_commit(customer_id, new_order)
+    credit.count_spend(new_order.credit)
     return 201, new_order.result
 
 
@@ -243,7 +255,11 @@ def record_event(customer_id: str, order_id: str, event: OrderEvent, canonical: 
         entry = event_entry(order, event, outcome.amount, outcome.base_amount, outcome.description)
         if taken_now:
             entry = replace(entry, details={**(entry.details or {}), "discount_taken_back": taken_now})
-        result = event_result(order_id, event, outcome.state, entry, outcome.amount)
+        credit_record, credit_back, credit_answer = credit.credit_back_for_event(
+            stored, event, outcome.amount, outcome.base_amount, current_rules(), now)
+        if credit_answer:
+            entry = replace(entry, details={**(entry.details or {}), **credit_answer})
+        result = {**event_result(order_id, event, outcome.state, entry, outcome.amount), **credit_answer}
         span = None
         if event.type == "cancelled":
             span = _span_without(customer_id, order)
@@ -253,9 +269,11 @@ def record_event(customer_id: str, order_id: str, event: OrderEvent, canonical: 
             released = (stored.decision or {}).get("claimed", []) if event.type == "cancelled" else []
             store.commit_event(stored, outcome.state, event.event_id, event.type, request_hash, result,
                                entry, outcome.delta, now, span, discount_taken_back=taken,
-                               address_use=delivered_to, released_claims=released)
+                               address_use=delivered_to, released_claims=released,
+                               credit=credit_record if credit_back else None, credit_back=credit_back)
         except store.EventAlreadyExists:
             return 200, earlier_answer() or {}
+        credit.count_back(credit_back)
         return 201, result
 
     return with_retries(attempt, budget_seconds=settings().retry_budget_seconds)

@@ -34,7 +34,7 @@ from ..domain.rules import Rules
 from ..domain.tiers import months_needed
 from ..domain.times import iso_utc
 from ..store import repository as store
-from . import address_book
+from . import address_book, credit
 from .quote_tokens import read_quote, sign_quote
 from .rules import current_rules
 
@@ -82,7 +82,15 @@ def create_quote(request: QuoteRequest, *, now: Optional[datetime] = None) -> di
     quote_id = f"q-{uuid.uuid4().hex}"
     issued = int(now.timestamp())
     expires = issued + settings().quote_ttl_seconds
-    token = sign_quote(token_claims(quote, request, quote_id, issued, expires))
+    claims = token_claims(quote, request, quote_id, issued, expires)
+    body = quote.to_json()
+    if request.customer_id is not None:  # a guest has no store credit (use_credit is refused to guests)
+        applied = credit.quote_credit(customer, [line.total for line in quote.lines], quote.currency,
+                                      request.use_credit, rules, now)
+        if applied.applied:
+            claims["cr"] = [applied.applied, applied.draw]
+        body = _with_credit(body, applied, credit.quote_credit_json(customer, applied, quote.currency, rules, now))
+    token = sign_quote(claims)
     trust = None
     if request.shipping_address:
         from ..domain.address_trust import STAFF, STOREFRONT
@@ -106,7 +114,7 @@ def create_quote(request: QuoteRequest, *, now: Optional[datetime] = None) -> di
         "quote_id": quote_id,
         "quote_token": token,
         "expires_at": iso_utc(datetime.fromtimestamp(expires, timezone.utc)),
-        **quote.to_json(),
+        **body,
         "address_trust": trust,
     }
 
@@ -124,6 +132,17 @@ def _decision_record(request: QuoteRequest, staff: dict, storefront: dict, quote
     return {"address_trust": storefront, "shipping_address": {"country": country}, "total": total}
 
 
+def _with_credit(body: dict, applied, credit_json: dict) -> dict:
+    """The quote's answer with its ``credit`` block, each line's share of the credit and the
+    total left to pay (credit is a way of paying: discounts and totals are unchanged)."""
+    currency = body["currency"]
+    lines = [{**line, "credit": {"amount": part, "currency": currency}}
+             for line, part in zip(body["lines"], applied.lines)]
+    totals = {**body["totals"], "credit": {"amount": applied.applied, "currency": currency},
+              "to_pay": {"amount": body["totals"]["total"]["amount"] - applied.applied, "currency": currency}}
+    return {**body, "lines": lines, "totals": totals, "credit": credit_json}
+
+
 @dataclass(frozen=True)
 class OrderDecision:
     """What an order's quote token decided, and what the commit must enforce and report."""
@@ -131,6 +150,7 @@ class OrderDecision:
     decision: dict
     promotion_codes: List[str]
     report: dict
+    credit: Optional[dict] = None  # {"applied", "currency", "draw", "lines"}: store credit the quote applied
 
 
 def decision_for_order(customer_id: str, submission: OrderSubmission, token: str, now: datetime) -> OrderDecision:
@@ -176,7 +196,10 @@ def decision_for_order(customer_id: str, submission: OrderSubmission, token: str
     if charged:
         report["charged_differently"] = charged
     codes = [d["code"] for d in decision["discounts"] if d["kind"] != "tier"]
-    return OrderDecision({**decision, "expired": expired}, codes, report)
+    applied = credit.decision_credit(claims, decision)
+    if applied is not None:
+        decision = {**decision, "credit": {"applied": applied["applied"], "draw": applied["draw"]}}
+    return OrderDecision({**decision, "expired": expired}, codes, report, applied)
 
 
 def promotion_claims(codes: List[str]) -> List[store.PromotionClaim]:

@@ -83,6 +83,9 @@ def replace_rules(document: Dict[str, Any], *, created_by: Optional[str] = None,
     from .value import check_value_model  # value reads the rules in force: imported here, not above
 
     check_value_model(body)
+    from .credit import check_credit_rules
+
+    check_credit_rules(body)
     base = settings().base_currency
     if rules.base_currency != base:
         raise RulesInvalid([{"field": "base_currency",

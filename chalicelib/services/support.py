@@ -22,10 +22,9 @@ from ..store import repository as store
 from ..store.models import ProfileItem
 from ..store.retry import with_retries
 from .customers import summary_json
-from .exchange import to_base
 from .quotes import history_of
 from .rules import current_rules
-from . import value
+from . import credit, value
 
 
 def customer_360(customer_id: str, *, now: Optional[datetime] = None) -> dict:
@@ -55,6 +54,7 @@ def customer_360(customer_id: str, *, now: Optional[datetime] = None) -> dict:
         "adjustments": [a for a in adjustments if a["kind"] != "note"],
         "notes": [a for a in adjustments if a["kind"] == "note"],
         "flags": _flags(customer, decisions, now),
+        "credit": credit.staff_credit_json(customer, now),
         "value": value.estimate(customer_id, audience="staff", rules=rules, now=now, customer_since=customer.customer_since),
     }
 
@@ -113,10 +113,17 @@ def adjust(customer_id: str, adjustment: Dict[str, object], operator: str,
     profile_actions: list = []
     goodwill_base = 0
     amount = currency = None
-    if kind == "goodwill_credit":
+    grant = movement = None
+    if kind in ("goodwill_credit", "store_credit"):
         amount, currency = int(adjustment["amount"]), str(adjustment["currency"])
-        goodwill_base = to_base(amount, currency, rules.base_currency, rules.fx)
-        description = f"Goodwill credit of {format_money(amount, currency)}: {adjustment['reason']}"
+        grant, movement = credit.grant_for_adjustment(adjustment, rules, now, operator)
+        expiry = f", spendable until {iso_utc(grant.expires_at)}" if grant.expires_at else ", never expires"
+        if kind == "goodwill_credit":
+            goodwill_base = grant.amount
+            description = (f"Goodwill credit of {format_money(amount, currency)} as store credit{expiry}: "
+                           f"{adjustment['reason']}")
+        else:
+            description = f"Store credit of {format_money(amount, currency)}{expiry}: {adjustment['reason']}"
     elif kind == "tier_override":
         if rules.tier(str(adjustment["tier"])) is None:
             raise InvalidInput(f"tier: no tier named {adjustment['tier']!r} in the rules",
@@ -130,14 +137,18 @@ def adjust(customer_id: str, adjustment: Dict[str, object], operator: str,
     entry = LedgerEntry(customer_id=customer_id, entry_type=kind, at=now, event_id=adjustment_id,
                         currency=currency, amount=amount,
                         base_currency=rules.base_currency if amount else None,
-                        base_amount=goodwill_base if amount else None,
+                        base_amount=grant.amount if grant else None,
                         description=description, details={"operator": operator, **details})
     result = {"customer_id": customer_id, "adjustment_id": adjustment_id, "kind": kind, "at": iso_utc(now),
               "operator": operator, "description": description}
+    if grant is not None:
+        result["credit_granted"] = _grant_answer(grant, rules.base_currency)
+        details["credit_granted"] = result["credit_granted"]
 
     def attempt():
         store.commit_adjustment(customer_id, adjustment_id, kind, now, operator, request_hash,
-                                {**details, "description": description}, entry, profile_actions, goodwill_base)
+                                {**details, "description": description}, entry, profile_actions, goodwill_base,
+                                credit_grant=grant, credit_movement=movement)
 
     try:
         with_retries(attempt, budget_seconds=settings().retry_budget_seconds)
@@ -146,9 +157,19 @@ def adjust(customer_id: str, adjustment: Dict[str, object], operator: str,
         if existing is None or existing.request_hash != request_hash:
             raise Conflict(f"adjustment_id {adjustment_id} was already used with a different body",
                            [{"field": "adjustment_id", "reason": "already used with a different body"}]) from None
-        return 200, {"customer_id": customer_id, "adjustment_id": adjustment_id, "kind": existing.kind,
-                     "at": iso_utc(existing.at), "operator": existing.operator,
-                     "description": existing.details.get("description")}
+        replay = {"customer_id": customer_id, "adjustment_id": adjustment_id, "kind": existing.kind,
+                  "at": iso_utc(existing.at), "operator": existing.operator,
+                  "description": existing.details.get("description")}
+        if existing.details.get("credit_granted"):
+            replay["credit_granted"] = existing.details["credit_granted"]
+        return 200, replay
     except LookupError:
         raise NotFound(f"no customer {customer_id}") from None
+    if grant is not None:
+        credit.count_grant(grant)
     return 201, result
+
+
+def _grant_answer(grant, base_currency: str) -> dict:
+    return {"grant_id": grant.grant_id, "amount": {"amount": grant.amount, "currency": base_currency},
+            "expires_at": iso_utc(grant.expires_at)}

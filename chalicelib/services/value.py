@@ -7,6 +7,7 @@ model module loads on first use, not at cold start.
 """
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timezone
 from typing import Optional
 
@@ -124,7 +125,8 @@ def recommend_goodwill(customer_id: str, request: dict, *, now: Optional[datetim
         "grant_with": {
             "method": "POST",
             "path": f"/v1/admin/customers/{customer_id}/adjustments",
+            # Ready to send: it grants the gesture as store credit the customer's next quote applies.
             "body": {"kind": "goodwill_credit", "amount": result.cost, "currency": currency,
-                     "reason": request["reason"], "adjustment_id": "<a new id, for idempotency>"},
+                     "reason": request["reason"], "adjustment_id": f"goodwill-{uuid.uuid4().hex[:16]}"},
         },
     }

@@ -16,6 +16,8 @@ CUSTOMER#<customer_id>   DECISION#2026-11-20T10:15:00Z#<quote_id>        decisio
 CUSTOMER#<customer_id>   ADJUSTMENT#<adjustment_id>                      adjustment
 CUSTOMER#<customer_id>   AUDIT#ERASURE, AUDIT#MERGE#<source_id>          adjustment
 CUSTOMER#<customer_id>   DAY#2026-11-20                                  purchase_day
+CUSTOMER#<customer_id>   PROFILE#CREDIT#<grant_id>                       credit_grant
+CUSTOMER#<customer_id>   CREDIT#2026-11-20T10:15:00Z#<movement_id>       credit_movement
 QUOTE#<quote_id>         DECISION                                        decision
 PROMOTION#<CODE>         BUDGET                                          promotion_budget
 APIKEY#<sha256 of key>   APIKEY                                          api_key
@@ -55,6 +57,8 @@ EVENT_PREFIX = "EVENT#"
 DAY_PREFIX = "DAY#"
 ADJUSTMENT_PREFIX = "ADJUSTMENT#"  # an operator's adjustment, by its client-chosen id
 AUDIT_PREFIX = "AUDIT#"  # what the system audits itself (erasure, merge): no client id can reach it
+CREDIT_GRANT_PREFIX = "PROFILE#CREDIT#"
+CREDIT_MOVEMENT_PREFIX = "CREDIT#"
 
 
 def key_range(prefix: str):
@@ -221,6 +225,9 @@ class OrderItem(TableItem, discriminator="order"):
     shipping_address_id = UnicodeAttribute(null=True)  # fingerprint of the address book entry
     merged_from = UnicodeAttribute(null=True)
     discount_taken_back = JSONAttribute(null=True)  # code -> discount reversed by returns and refunds so far  # the answer first given, returned again on a replay
+    # Store credit the order spent: {"customer_id", "currency", "applied", "lines", "base_currency", "draw",
+    # "grants": {grant_id: base}, "back", "base_back", "grants_back": {grant_id: base}}
+    credit = JSONAttribute(null=True)
 
 
 class OrderEventItem(TableItem, discriminator="order_event"):
@@ -270,6 +277,45 @@ class AdjustmentItem(TableItem, discriminator="adjustment"):
     operator = UnicodeAttribute()
     request_hash = UnicodeAttribute()
     details = JSONAttribute()
+
+
+class CreditGrantItem(TableItem, discriminator="credit_grant"):
+    """One grant of store credit (base currency), in the ``PROFILE`` range so a quote's one
+    Query reads it. ``remaining`` = ``amount - spent + returned``, kept by ``ADD`` in the same
+    update as ``spent``/``returned``; a spend is conditioned on ``remaining`` and on the expiry,
+    so the balance can never go negative nor an expired grant be spent."""
+
+    customer_id = UnicodeAttribute()
+    grant_id = UnicodeAttribute()
+    source = UnicodeAttribute()  # goodwill | manual | refund
+    amount = NumberAttribute()
+    spent = NumberAttribute(default=0)
+    returned = NumberAttribute(default=0)
+    remaining = NumberAttribute()
+    currency = UnicodeAttribute()  # the base currency
+    granted_at = UTCDateTimeAttribute()
+    expires_at = UTCDateTimeAttribute(null=True)  # none: never expires
+    granted_by = UnicodeAttribute(null=True)  # the operator's ARN, or "api" for a refund made as credit
+    reason = UnicodeAttribute(null=True)  # free text for staff; erased with personal data
+    order_id = UnicodeAttribute(null=True)  # the refunded order, for a refund made as credit
+
+
+class CreditMovementItem(TableItem, discriminator="credit_movement"):
+    """An immutable line of a customer's credit journal: a grant, a spend or credit given back
+    (expiry writes nothing: it is read from the grants). Outside ``PROFILE``: quotes never read it."""
+
+    customer_id = UnicodeAttribute()
+    movement_id = UnicodeAttribute()
+    kind = UnicodeAttribute()  # granted | spent | returned
+    at = UTCDateTimeAttribute()
+    amount = NumberAttribute()  # base currency
+    currency = UnicodeAttribute()
+    grants = JSONAttribute(null=True)  # grant_id -> base amount
+    order_id = UnicodeAttribute(null=True)
+    event_id = UnicodeAttribute(null=True)
+    by = UnicodeAttribute(null=True)  # who: an operator's ARN, or "api"
+    source = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
 
 
 class DecisionItem(TableItem, discriminator="decision"):

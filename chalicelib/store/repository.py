@@ -20,9 +20,12 @@ from pynamodb.transactions import TransactWrite
 from ..domain.customer import AddressRecord, Customer, CustomerProfile, CustomerStats, MonthTotals
 from ..domain.times import iso_utc
 from ..domain.ledger import LedgerEntry, Order, OrderLine, OrderState, StatsDelta
+from ..domain.store_credit import CreditGrant
 from .models import (
     ADJUSTMENT_PREFIX,
     AUDIT_PREFIX,
+    CREDIT_GRANT_PREFIX,
+    CREDIT_MOVEMENT_PREFIX,
     DAY_PREFIX,
     LEDGER_PREFIX,
     MONTH_PREFIX,
@@ -31,6 +34,8 @@ from .models import (
     PROMO_USE_PREFIX,
     AddressItem,
     AdjustmentItem,
+    CreditGrantItem,
+    CreditMovementItem,
     DecisionItem,
     LedgerItem,
     MonthItem,
@@ -66,6 +71,48 @@ class EventAlreadyExists(Exception):
     pass
 
 
+class CreditChanged(RetryableConflict):
+    """A grant an order meant to spend changed since it was read (spent by a racing order, or
+    expired): read the grants again and plan the spend anew."""
+
+
+@dataclass(frozen=True)
+class CreditMovement:
+    """A line of the credit journal, written with the change it records."""
+
+    movement_id: str
+    kind: str  # granted | spent | returned
+    at: datetime
+    amount: int
+    currency: str
+    grants: Optional[Dict[str, int]] = None
+    order_id: Optional[str] = None
+    event_id: Optional[str] = None
+    by: Optional[str] = None
+    source: Optional[str] = None
+    reason: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class CreditSpend:
+    """Credit an order spends: base amount per grant, conditioned at ``now``."""
+
+    customer_id: str
+    plan: Dict[str, int]
+    now: datetime
+    movement: CreditMovement
+
+
+@dataclass(frozen=True)
+class CreditBack:
+    """Credit an event gives back (to the grants it came from) and/or grants anew."""
+
+    customer_id: str
+    parts: Dict[str, int]
+    movements: Tuple[CreditMovement, ...] = ()
+    new_grant: Optional[CreditGrant] = None
+
+
 class PromotionUnavailable(Exception):
     """A promotion of the order's decision hit its per-customer limit or its total budget."""
 
@@ -92,6 +139,7 @@ class StoredOrder:
     source: str
     decision: Optional[dict] = None
     discount_taken_back: Optional[Dict[str, int]] = None
+    credit: Optional[dict] = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +182,7 @@ class NewOrder:
     source: str = "api"
     decision: Optional[dict] = None
     address_use: Optional[AddressUse] = None
+    credit: Optional[dict] = None  # the order's credit record (OrderItem.credit)
 
 
 @dataclass
@@ -197,6 +246,7 @@ def load_customer(customer_id: str, base_currency: str, since_month: Optional[st
     months: Dict[str, MonthTotals] = {}
     uses: Dict[str, int] = {}
     addresses: List[AddressRecord] = []
+    grants: List[CreditGrant] = []
     for item in TableItem.query(customer_pk(customer_id), key_range(PROFILE_SK), filter_condition=condition):
         if isinstance(item, ProfileItem):
             profile = item
@@ -209,11 +259,35 @@ def load_customer(customer_id: str, base_currency: str, since_month: Optional[st
             addresses.append(AddressRecord(
                 item.address_id, item.normalised, item.address, item.first_used_at, int(item.orders_shipped),
                 int(item.deliveries_confirmed), item.last_delivery_at, item.confirmed_by))
+        elif isinstance(item, CreditGrantItem):
+            grants.append(_grant_from(item))
     if profile is None:
         return None
     customer = _customer_from(profile, months, base_currency)
     return Customer(customer.profile, customer.stats, customer.base_currency, uses, tuple(addresses),
-                    profile.tier_override, int(profile.lifetime_goodwill or 0))
+                    profile.tier_override, int(profile.lifetime_goodwill or 0), tuple(grants))
+
+
+def _grant_from(item: CreditGrantItem) -> CreditGrant:
+    return CreditGrant(item.grant_id, int(item.amount), item.granted_at, item.expires_at, int(item.spent or 0),
+                       int(item.returned or 0), item.source, item.granted_by, item.reason, item.order_id)
+
+
+def credit_grants(customer_id: str) -> List[CreditGrant]:
+    """The customer's credit grants, read consistently (an order's commit plans its spend on them)."""
+    return [_grant_from(item) for item in CreditGrantItem.query(customer_pk(customer_id),
+                                                                 key_range(CREDIT_GRANT_PREFIX),
+                                                                 consistent_read=True)]
+
+
+def credit_movements(customer_id: str, limit: int = 50) -> List[dict]:
+    """The newest lines of the customer's credit journal (grants, spends, credit given back)."""
+    query = CreditMovementItem.query(customer_pk(customer_id), key_range(CREDIT_MOVEMENT_PREFIX),
+                                     scan_index_forward=False, limit=limit)
+    return [{"movement_id": item.movement_id, "kind": item.kind, "at": iso_utc(item.at),
+             "amount": {"amount": int(item.amount), "currency": item.currency},
+             "grants": item.grants or {}, "order_id": item.order_id, "event_id": item.event_id,
+             "by": item.by, "source": item.source, "reason": item.reason} for item in query]
 
 
 def _customer_from(item: ProfileItem, months: Dict[str, MonthTotals], base_currency: str) -> Customer:
@@ -281,7 +355,8 @@ def get_order(order_id: str) -> Optional[StoredOrder]:
     except OrderItem.DoesNotExist:
         return None
     return StoredOrder(state=_order_state(item), request_hash=item.request_hash, result=item.result,
-                       source=item.source, decision=item.decision, discount_taken_back=item.discount_taken_back)
+                       source=item.source, decision=item.decision, discount_taken_back=item.discount_taken_back,
+                       credit=item.credit)
 
 
 def existing_order_hashes(order_ids: Sequence[str]) -> Dict[str, Tuple[str, str]]:
@@ -417,8 +492,13 @@ def commit_orders(
     base_currency: str,
     profile_fields: Optional[Dict[str, object]] = None,
     promotion_claims: Sequence[PromotionClaim] = (),
+    credit_spend: Optional[CreditSpend] = None,
 ) -> None:
     """Record orders of one customer in one transaction, with their ledger entries and aggregates.
+
+    ``credit_spend`` takes store credit from the grants it names in the same transaction, each
+    update conditioned on the grant holding enough and not having expired:
+    :class:`CreditChanged` when one no longer does (nothing is written then).
 
     ``profile_fields`` (contact details from an import file) fill, in the same update, the
     fields the profile does not have yet; ``first_seen_at`` moves back to the earliest order.
@@ -463,6 +543,8 @@ def commit_orders(
             for use in addresses:
                 _address_update(tx, customer_id, use)
             _promotion_claims(tx, customer_id, promotion_claims)
+            if credit_spend is not None:
+                _spend_credit(tx, credit_spend)
     except TransactWriteError as error:
         codes = cancellation_codes(error)
         existing = [o.state.order.order_id for o, code in zip(orders, codes) if code == "ConditionalCheckFailed"]
@@ -472,10 +554,60 @@ def commit_orders(
         if len(codes) > profile_index and codes[profile_index] == "ConditionalCheckFailed":
             raise RetryableConflict("profile changed since it was read") from error
         claims_start = profile_index + 1 + len(change.days) + len(change.months) + len(addresses)
-        for (claim, reason), code in zip(_claim_reasons(promotion_claims), codes[claims_start:]):
+        claim_reasons = _claim_reasons(promotion_claims)
+        for (claim, reason), code in zip(claim_reasons, codes[claims_start:]):
             if code == "ConditionalCheckFailed":
                 raise PromotionUnavailable(claim.code, reason) from error
+        if "ConditionalCheckFailed" in codes[claims_start + len(claim_reasons):]:
+            raise CreditChanged("a credit grant changed since it was read") from error
         raise
+
+
+def _spend_credit(tx: TransactWrite, spend: CreditSpend) -> None:
+    """Take credit from each grant only if it holds enough and has not expired at ``spend.now``."""
+    for grant_id, amount in spend.plan.items():
+        tx.update(CreditGrantItem(customer_pk(spend.customer_id), CREDIT_GRANT_PREFIX + grant_id),
+                  actions=[CreditGrantItem.remaining.add(-amount), CreditGrantItem.spent.add(amount)],
+                  condition=(CreditGrantItem.remaining >= amount)
+                  & (CreditGrantItem.expires_at.does_not_exist() | (CreditGrantItem.expires_at > spend.now)))
+    tx.save(_movement_item(spend.customer_id, spend.movement), condition=CreditMovementItem.pk.does_not_exist())
+
+
+def _give_back_credit(tx: TransactWrite, back: CreditBack) -> None:
+    """Credit back to the grants it was spent from (an expired grant stays expired), and a new
+    grant for a refund made as store credit."""
+    pk = customer_pk(back.customer_id)
+    for grant_id, amount in back.parts.items():
+        tx.update(CreditGrantItem(pk, CREDIT_GRANT_PREFIX + grant_id),
+                  actions=[CreditGrantItem.remaining.add(amount), CreditGrantItem.returned.add(amount)],
+                  condition=CreditGrantItem.pk.exists())
+    if back.new_grant is not None:
+        tx.save(_grant_item(back.customer_id, back.new_grant), condition=CreditGrantItem.pk.does_not_exist())
+    for movement in back.movements:
+        tx.save(_movement_item(back.customer_id, movement), condition=CreditMovementItem.pk.does_not_exist())
+
+
+def _grant_item(customer_id: str, grant: CreditGrant) -> CreditGrantItem:
+    return CreditGrantItem(customer_pk(customer_id), CREDIT_GRANT_PREFIX + grant.grant_id, customer_id=customer_id,
+                           grant_id=grant.grant_id, source=grant.source, amount=grant.amount, spent=grant.spent,
+                           returned=grant.returned, remaining=grant.remaining, currency=_base_currency(),
+                           granted_at=grant.granted_at, expires_at=grant.expires_at, granted_by=grant.granted_by,
+                           reason=grant.reason, order_id=grant.order_id)
+
+
+def _base_currency() -> str:
+    from ..config import settings
+
+    return settings().base_currency
+
+
+def _movement_item(customer_id: str, movement: CreditMovement) -> CreditMovementItem:
+    stamp = movement.at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return CreditMovementItem(customer_pk(customer_id), f"{CREDIT_MOVEMENT_PREFIX}{stamp}#{movement.movement_id}",
+                              customer_id=customer_id, movement_id=movement.movement_id, kind=movement.kind,
+                              at=movement.at, amount=movement.amount, currency=movement.currency,
+                              grants=movement.grants, order_id=movement.order_id, event_id=movement.event_id,
+                              by=movement.by, source=movement.source, reason=movement.reason)
 
 
 def commit_event(
@@ -492,6 +624,8 @@ def commit_event(
     discount_taken_back: Optional[Dict[str, int]] = None,
     address_use: Optional[AddressUse] = None,
     released_claims: Sequence[dict] = (),
+    credit: Optional[dict] = None,
+    credit_back: Optional[CreditBack] = None,
 ) -> None:
     """Record one event: its idempotency item, the order's new state (only if the order is
     unchanged since read), the ledger entry and the aggregate change, atomically.
@@ -521,7 +655,8 @@ def commit_event(
             tx.update(
                 OrderItem(order_pk(order.order_id), ORDER_SK),
                 actions=_order_state_actions(new_state)
-                + ([OrderItem.discount_taken_back.set(discount_taken_back)] if discount_taken_back else []),
+                + ([OrderItem.discount_taken_back.set(discount_taken_back)] if discount_taken_back else [])
+                + ([OrderItem.credit.set(credit)] if credit else []),
                 condition=OrderItem.version == stored.state.version,
             )
             tx.save(_ledger_item(entry, now, "api"), condition=LedgerItem.pk.does_not_exist())
@@ -540,6 +675,8 @@ def commit_event(
             if address_use is not None:
                 _address_update(tx, order.customer_id, address_use)
             _release_claims(tx, order.customer_id, released_claims)
+            if credit_back is not None:
+                _give_back_credit(tx, credit_back)
     except TransactWriteError as error:
         codes = cancellation_codes(error)
         if codes and codes[0] == "ConditionalCheckFailed":
@@ -716,6 +853,7 @@ def _order_item(new_order: NewOrder, now: datetime) -> OrderItem:
         result={key: value for key, value in new_order.result.items() if key != "lines"},
         decision=new_order.decision,
         shipping_address_id=new_order.address_use.address_id if new_order.address_use else None,
+        credit=new_order.credit,
     )
     _copy_state(item, state)
     return item
@@ -873,7 +1011,8 @@ def get_adjustment(customer_id: str, adjustment_id: str) -> Optional[AdjustmentI
 
 def commit_adjustment(customer_id: str, adjustment_id: str, kind: str, at: datetime, operator: str,
                       request_hash: str, details: dict, entry: LedgerEntry, profile_actions: list,
-                      goodwill_base: int = 0) -> None:
+                      goodwill_base: int = 0, credit_grant: Optional[CreditGrant] = None,
+                      credit_movement: Optional[CreditMovement] = None) -> None:
     """One transaction: the adjustment record (if absent), its ledger entry, the profile change.
 
     Raises :class:`EventAlreadyExists` when the adjustment id was used before, and
@@ -896,6 +1035,10 @@ def commit_adjustment(customer_id: str, adjustment_id: str, kind: str, at: datet
                 tx.update(MonthItem(customer_pk(customer_id), MONTH_PREFIX + month),
                           actions=[MonthItem.item_type.set(MonthItem), MonthItem.customer_id.set(customer_id),
                                    MonthItem.month.set(month), MonthItem.goodwill.add(goodwill_base)])
+            if credit_grant is not None:
+                tx.save(_grant_item(customer_id, credit_grant), condition=CreditGrantItem.pk.does_not_exist())
+            if credit_movement is not None:
+                tx.save(_movement_item(customer_id, credit_movement), condition=CreditMovementItem.pk.does_not_exist())
     except TransactWriteError as error:
         codes = cancellation_codes(error)
         if codes and codes[0] == "ConditionalCheckFailed":
