@@ -13,7 +13,9 @@ the first erasure's audit kept.
 The free-text ``reason`` a storefront may give with an order event ("Order o-1: Refunded
 £5.00 (reason)") is cut from the ledger entry's description; the entry's type, amounts and
 time stay. Staff notes and adjustment reasons are staff's own free text and are kept; erase
-them by hand if they hold personal data. A guest's held-checkout record holds no personal
+them by hand if they hold personal data. The free-text reasons of store credit grants and of
+their journal lines are replaced; the credit's amounts, dates and who granted it stay, so the
+balance is unchanged. A guest's held-checkout record holds no personal
 data (docs/data-model.md), so there is nothing of a guest to erase.
 """
 from __future__ import annotations
@@ -62,6 +64,7 @@ def erase_personal_data(customer_id: str, operator: str, *, now: Optional[dateti
         "addresses_erased": store.erase_addresses(customer_id, _token),
         "decisions_erased": store.erase_decisions(customer_id),
         "event_reasons_erased": store.erase_event_reasons(customer_id, without_reason),
+        "credit_reasons_erased": store.erase_credit_reasons(customer_id),
     }
     entry = LedgerEntry(customer_id=customer_id, entry_type="personal_data_erased", at=now, event_id=ERASURE_ID,
                         description="Personal data erased on request; order history kept anonymously",

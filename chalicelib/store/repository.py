@@ -1104,6 +1104,23 @@ def erase_event_reasons(customer_id: str, redact) -> int:
     return count
 
 
+CREDIT_REASON_ERASED = "(reason erased)"
+
+
+def erase_credit_reasons(customer_id: str) -> int:
+    """Replace the free-text reason of every credit grant and credit journal line of the
+    customer; amounts, dates and who granted stay (money is not personal data)."""
+    count = 0
+    pk = customer_pk(customer_id)
+    for model, prefix in ((CreditGrantItem, CREDIT_GRANT_PREFIX), (CreditMovementItem, CREDIT_MOVEMENT_PREFIX)):
+        for item in model.query(pk, key_range(prefix), attributes_to_get=["pk", "sk", "reason", "item_type"]):
+            if item.reason and item.reason != CREDIT_REASON_ERASED:
+                model(item.pk, item.sk).update(actions=[model.reason.set(CREDIT_REASON_ERASED)],
+                                               condition=model.pk.exists())
+                count += 1
+    return count
+
+
 def erase_decisions(customer_id: str) -> int:
     count = 0
     for item in DecisionItem.query(customer_pk(customer_id), key_range("DECISION#")):

@@ -283,3 +283,18 @@ def test_the_pet_shop_story_the_broken_timer_becomes_credit_the_regular_spends(c
     spends = [row for row in view["credit"]["movements"] if row["kind"] == "spent"]
     assert [(row["order_id"], row["amount"]["amount"]) for row in spends] == [("t-next", 1000)]
     assert view["stats"]["goodwill_granted"]["amount"] == 1000
+
+
+def test_an_erasure_keeps_the_balance_and_erases_the_reasons_of_credit(client, raw_client, ada):
+    grant(raw_client, ada, 1000)
+    post(client, "/v1/customers/ada/orders", order_body("o-5", (NOW - timedelta(days=1)).isoformat(), unit=900, quantity=1))
+    post(client, "/v1/customers/ada/orders/o-5/events",
+         {"event_id": "r-5", "type": "refunded", "at": datetime.now(timezone.utc).isoformat(), "amount": 300,
+          "as_store_credit": True, "reason": "Ada rang from 12 Acacia Road"})
+    erased = raw_client.http.delete("/v1/admin/customers/ada/personal-data", headers={"X-Operator": "dana"})
+    assert erased.status_code == 200, erased.json_body
+    assert erased.json_body["credit_reasons_erased"] == 4  # two grants, two journal lines
+    view = raw_client.http.get("/v1/admin/customers/ada").json_body["credit"]
+    assert view["balance"] == {"amount": 1300, "currency": "GBP"}
+    assert "Acacia" not in json.dumps(view) and "parcel arrived late" not in json.dumps(view)
+    assert {g["granted_by"] for g in view["grants"]} == {"local:dana", "api"}
