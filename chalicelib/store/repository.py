@@ -550,7 +550,9 @@ def commit_orders(
         existing = [o.state.order.order_id for o, code in zip(orders, codes) if code == "ConditionalCheckFailed"]
         if existing:
             raise OrdersAlreadyExist(existing) from error
-        profile_index = len(orders) + len(entries)
+        # PynamoDB sends every Put before every Update: the credit journal line (a Put) comes
+        # before the profile, whatever the order of the calls above.
+        profile_index = len(orders) + len(entries) + (1 if credit_spend is not None else 0)
         if len(codes) > profile_index and codes[profile_index] == "ConditionalCheckFailed":
             raise RetryableConflict("profile changed since it was read") from error
         claims_start = profile_index + 1 + len(change.days) + len(change.months) + len(addresses)
@@ -681,7 +683,9 @@ def commit_event(
         codes = cancellation_codes(error)
         if codes and codes[0] == "ConditionalCheckFailed":
             raise EventAlreadyExists(event_id) from error
-        if "ConditionalCheckFailed" in codes[1:4]:
+        # Past the event record, every condition is on state read before (the order's version,
+        # the profile's) or holds by construction (credit items named after the event and order).
+        if "ConditionalCheckFailed" in codes[1:]:
             raise RetryableConflict("order or profile changed since read") from error
         raise
 
@@ -1043,7 +1047,8 @@ def commit_adjustment(customer_id: str, adjustment_id: str, kind: str, at: datet
         codes = cancellation_codes(error)
         if codes and codes[0] == "ConditionalCheckFailed":
             raise EventAlreadyExists(adjustment_id) from error
-        if len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
+        profile_index = 2 + (credit_grant is not None) + (credit_movement is not None)  # Puts come first
+        if len(codes) > profile_index and codes[profile_index] == "ConditionalCheckFailed":
             raise LookupError(customer_id) from error
         raise
 

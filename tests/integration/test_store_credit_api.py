@@ -298,3 +298,10 @@ def test_an_erasure_keeps_the_balance_and_erases_the_reasons_of_credit(client, r
     assert view["balance"] == {"amount": 1300, "currency": "GBP"}
     assert "Acacia" not in json.dumps(view) and "parcel arrived late" not in json.dumps(view)
     assert {g["granted_by"] for g in view["grants"]} == {"local:dana", "api"}
+
+
+def test_credit_for_an_unknown_customer_is_a_404_with_nothing_written(raw_client, client, table):
+    before = item_count(table)
+    answer = grant(raw_client, "nobody", 1000)
+    assert answer.status_code == 404, answer.json_body
+    assert item_count(table) == before
