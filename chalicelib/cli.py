@@ -256,11 +256,68 @@ def customers_adjust(context: click.Context, customer_id: str, amount: Optional[
                else f"{answer['adjustment_id']}: {answer['description']} (by {answer['operator']})")
 
 
+@customers_group.command("credit")
+@click.argument("customer_id")
+@click.option("--grant", "amount", type=int, help="Grant store credit, in minor units (1000 = £10.00).")
+@click.option("--currency", default="GBP", show_default=True)
+@click.option("--reason", help="Why (kept for staff; required with --grant).")
+@click.option("--expires", help="When the credit expires (ISO 8601 with offset; default: the rules' lifetime).")
+@click.option("--no-expiry", is_flag=True, help="The credit never expires.")
+@click.option("--id", "adjustment_id", help="Idempotency id (default: a new one).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def customers_credit(context: click.Context, customer_id: str, amount: Optional[int], currency: str,
+                     reason: Optional[str], expires: Optional[str], no_expiry: bool, adjustment_id: Optional[str],
+                     as_json: bool) -> None:
+    """Show a customer's store credit (grants, spends, give-backs, expiries), or grant some with --grant."""
+    import uuid
+
+    path = f"/v1/admin/customers/{quote_path(customer_id)}"
+    if amount is not None:
+        if expires and no_expiry:
+            raise click.UsageError("give --expires or --no-expiry, not both")
+        body: dict = {"kind": "store_credit", "adjustment_id": adjustment_id or f"cli-{uuid.uuid4().hex[:12]}",
+                      "amount": amount, "currency": currency, "reason": reason}
+        if expires or no_expiry:
+            body["expires_at"] = None if no_expiry else expires
+        if adjustment_id is None:
+            click.echo(f"adjustment id {body['adjustment_id']} (if this times out, run again with --id "
+                       f"{body['adjustment_id']}: it will not be applied twice)", err=True)
+        granted = _admin(context, "POST", f"{path}/adjustments", body)
+        if not as_json:
+            click.echo(f"{granted['adjustment_id']}: {granted['description']} (by {granted['operator']})")
+    elif expires or no_expiry or reason:
+        raise click.UsageError("--reason, --expires and --no-expiry go with --grant")
+    view = _admin(context, "GET", path)["credit"]
+    if as_json:
+        click.echo(json.dumps(view, indent=2, ensure_ascii=False))
+        return
+    if amount is not None:
+        click.echo(f"balance now {_money(view['balance'])}")
+        return
+    click.echo(f"balance {_money(view['balance'])}: granted {_money(view['granted'])}, spent {_money(view['spent'])}, "
+               f"given back {_money(view['returned'])}, expired {_money(view['expired'])}")
+    for grant in view["grants"]:
+        until = f"until {grant['expires_at']}" if grant["expires_at"] else "no expiry"
+        click.echo(f"  {grant['grant_id']}  {grant['source']}  {_money(grant['amount'])}  left "
+                   f"{_money(grant['remaining'])}  {grant['status']}, {until}  by {grant['granted_by']}"
+                   + (f": {grant['reason']}" if grant["reason"] else ""))
+    for row in view["movements"]:
+        about = f" order {row['order_id']}" if row.get("order_id") else ""
+        click.echo(f"  {row['at']}  {row['kind']:<8} {_money(row['amount'])}{about}")
+
+
+def _money(value: dict) -> str:
+    from .domain.money import format_money
+
+    return format_money(value["amount"], value["currency"])
+
+
 @customers_group.command("goodwill")
 @click.argument("customer_id")
 @click.option("--cost", type=int, required=True, help="The gesture's cost in minor units (1000 = £10.00).")
 @click.option("--reason", required=True, help="What happened (kept with the grant).")
-@click.option("--grant", is_flag=True, help="Grant it as a goodwill credit if the recommendation is approve.")
+@click.option("--grant", is_flag=True, help="Grant it as spendable store credit (a goodwill credit) if the recommendation is approve.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def customers_goodwill(context: click.Context, customer_id: str, cost: int, reason: str, grant: bool,

@@ -85,3 +85,16 @@ def test_an_unreachable_api_is_an_error_message_not_a_traceback():
     client = OperatorClient("http://127.0.0.1:9")  # nothing listens on the discard port
     result = CliRunner().invoke(cli, ["customers", "show", "ben"], obj=client)
     assert result.exit_code == 3 and "cannot reach" in result.output
+
+
+def test_credit_is_granted_and_shown_with_who_granted_it(operator, ben):
+    granted = operator("credit", "ben", "--grant", "1500", "--reason", "late parcel", "--no-expiry")
+    assert granted.exit_code == 0, granted.output
+    assert "Store credit of £15.00, never expires: late parcel" in granted.output
+    assert "balance now £15.00" in granted.output
+    shown = operator("credit", "ben")
+    assert "balance £15.00: granted £15.00, spent £0.00" in shown.output
+    assert "manual  £15.00  left £15.00  active, no expiry  by local:" in shown.output
+    assert json.loads(operator("credit", "ben", "--json").output)["balance"] == {"amount": 1500, "currency": "GBP"}
+    refused = operator("credit", "ben", "--grant", "-5", "--reason", "x")
+    assert refused.exit_code == 2 and "amount" in refused.output
