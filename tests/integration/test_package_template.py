@@ -188,9 +188,13 @@ def test_the_dashboard_shows_the_business_metrics_the_app_emits(template):
         assert ("LoyaltyAPI", "DiscountGranted", {**app, "kind": kind}) in metrics
     for outcome in ("ship", "verify", "review"):
         assert ("LoyaltyAPI", "AddressDecisions", {**app, "outcome": outcome}) in metrics
+    for source in ("goodwill", "manual", "refund"):
+        assert ("LoyaltyAPI", "CreditGranted", {**app, "source": source}) in metrics
+    assert ("LoyaltyAPI", "CreditSpent", app) in metrics and ("LoyaltyAPI", "CreditReturned", app) in metrics
     # Only the contract's names: a metric the app does not emit would be an empty graph.
     assert {name for namespace, name, _ in metrics if namespace == "LoyaltyAPI"} == {
-        "QuotesCreated", "OrdersCommitted", "DiscountGranted", "AddressDecisions"}
+        "QuotesCreated", "OrdersCommitted", "DiscountGranted", "AddressDecisions",
+        "CreditGranted", "CreditSpent", "CreditReturned"}
 
     shown = {(namespace, name) for namespace, name, _ in metrics}
     assert {("AWS/ApiGateway", "Latency"), ("AWS/ApiGateway", "4XXError"), ("AWS/ApiGateway", "5XXError"),

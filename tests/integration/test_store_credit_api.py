@@ -305,3 +305,15 @@ def test_credit_for_an_unknown_customer_is_a_404_with_nothing_written(raw_client
     answer = grant(raw_client, "nobody", 1000)
     assert answer.status_code == 404, answer.json_body
     assert item_count(table) == before
+
+
+def test_credit_granted_spent_and_given_back_are_business_metrics(client, raw_client, ada, capsys):
+    grant(raw_client, ada, 1000)
+    body = quote(client, ada).json_body
+    post(client, "/v1/customers/ada/orders", order_from(body, "o-1"))
+    post(client, "/v1/customers/ada/orders/o-1/events", {"event_id": "c", "type": "cancelled", "at": NOW.isoformat()})
+    documents = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    figures = {(name, doc.get("source")): doc[name] for doc in documents
+               for name in ("CreditGranted", "CreditSpent", "CreditReturned") if name in doc}
+    assert figures == {("CreditGranted", "manual"): [1000.0], ("CreditSpent", None): [1000.0],
+                       ("CreditReturned", None): [1000.0]}
