@@ -182,25 +182,24 @@ def credit_back_for_event(stored: store.StoredOrder, event: Any, amount: int, ba
                                                   back_base, record["base_currency"], parts,
                                                   order_id=order.order_id, event_id=event.event_id, by="api"))
             answer["credit_returned"] = {"amount": back_base, "currency": record["base_currency"]}
-    new_grant = None
+    new_grant = grant_movement = None
     if getattr(event, "as_store_credit", False):
         granted = max(0, base_amount - back_base)
         if granted:
             new_grant = credit.CreditGrant(f"refund-{order.order_id}-{event.event_id}", granted, now,
                                            policy(rules).expiry_for(now), source="refund", granted_by="api",
                                            reason=event.reason, order_id=order.order_id)
-            movements.append(store.CreditMovement(f"grant-refund-{order.order_id}-{event.event_id}", "granted", now,
+            grant_movement = store.CreditMovement(f"grant-refund-{order.order_id}-{event.event_id}", "granted", now,
                                                   granted, rules.base_currency, {new_grant.grant_id: granted},
                                                   order_id=order.order_id, event_id=event.event_id, by="api",
-                                                  source="refund", reason=event.reason))
+                                                  source="refund", reason=event.reason)
             answer["store_credit_granted"] = {"amount": granted, "currency": rules.base_currency,
                                               "expires_at": iso_utc(new_grant.expires_at)}
-    if not movements:
+    if not movements and new_grant is None:
         return record, None, answer
-    customer_id = record["customer_id"] if record else order.customer_id
-    if new_grant is not None and customer_id != order.customer_id:
-        customer_id = order.customer_id  # pragma: no cover - an order's credit is its customer's
-    return record, store.CreditBack(customer_id, parts, tuple(movements), new_grant), answer
+    spent_by = record["customer_id"] if record else order.customer_id  # a merged order's grants stay with who spent them
+    return record, store.CreditBack(spent_by, parts, tuple(movements), new_grant, order.customer_id,
+                                    grant_movement), answer
 
 
 def count_back(change: Optional[store.CreditBack]) -> None:

@@ -105,12 +105,15 @@ class CreditSpend:
 
 @dataclass(frozen=True)
 class CreditBack:
-    """Credit an event gives back (to the grants it came from) and/or grants anew."""
+    """Credit an event gives back to the grants it came from (``customer_id``: whose grants the
+    order spent, which a merge does not move) and/or grants anew to the order's customer."""
 
     customer_id: str
     parts: Dict[str, int]
     movements: Tuple[CreditMovement, ...] = ()
     new_grant: Optional[CreditGrant] = None
+    grant_customer_id: Optional[str] = None
+    grant_movement: Optional[CreditMovement] = None
 
 
 class PromotionUnavailable(Exception):
@@ -583,10 +586,13 @@ def _give_back_credit(tx: TransactWrite, back: CreditBack) -> None:
         tx.update(CreditGrantItem(pk, CREDIT_GRANT_PREFIX + grant_id),
                   actions=[CreditGrantItem.remaining.add(amount), CreditGrantItem.returned.add(amount)],
                   condition=CreditGrantItem.pk.exists())
-    if back.new_grant is not None:
-        tx.save(_grant_item(back.customer_id, back.new_grant), condition=CreditGrantItem.pk.does_not_exist())
     for movement in back.movements:
         tx.save(_movement_item(back.customer_id, movement), condition=CreditMovementItem.pk.does_not_exist())
+    if back.new_grant is not None and back.grant_customer_id is not None:
+        tx.save(_grant_item(back.grant_customer_id, back.new_grant), condition=CreditGrantItem.pk.does_not_exist())
+        if back.grant_movement is not None:
+            tx.save(_movement_item(back.grant_customer_id, back.grant_movement),
+                    condition=CreditMovementItem.pk.does_not_exist())
 
 
 def _grant_item(customer_id: str, grant: CreditGrant) -> CreditGrantItem:

@@ -317,3 +317,32 @@ def test_credit_granted_spent_and_given_back_are_business_metrics(client, raw_cl
                for name in ("CreditGranted", "CreditSpent", "CreditReturned") if name in doc}
     assert figures == {("CreditGranted", "manual"): [1000.0], ("CreditSpent", None): [1000.0],
                        ("CreditReturned", None): [1000.0]}
+
+
+def test_a_merged_orders_credit_goes_back_to_the_grants_it_came_from(client, raw_client, ada):
+    put(client, "/v1/customers/ada-old", {"name": "Ada"})
+    grant(raw_client, "ada-old", 1000)
+    body = quote(client, "ada-old").json_body
+    assert post(client, "/v1/customers/ada-old/orders", order_from(body, "o-m")).status_code == 201
+    assert admin_post(raw_client, "/v1/admin/customers/ada/merge", {"source_customer_id": "ada-old"}).status_code == 200
+    refund = post(client, "/v1/customers/ada/orders/o-m/events",
+                  {"event_id": "r", "type": "refunded", "at": NOW.isoformat(), "amount": 2499, "as_store_credit": True})
+    assert refund.status_code == 201, refund.json_body
+    assert refund.json_body["credit_returned"]["amount"] == 1000
+    assert refund.json_body["store_credit_granted"]["amount"] == 1499
+    assert balance(client, "ada-old")["amount"] == 1000  # the grant it was spent from
+    assert balance(client, "ada")["amount"] == 1499  # the order's customer now
+
+
+def test_an_expired_token_keeps_its_credit_when_it_is_still_there(client, raw_client, ada, with_settings):
+    import time
+
+    grant(raw_client, ada, 1000)
+    with_settings(LOYALTY_QUOTE_TTL_SECONDS="1")
+    body = quote(client, ada).json_body
+    time.sleep(1.2)
+    placed = post(client, "/v1/customers/ada/orders", order_from(body, "o-late"))
+    assert placed.status_code == 201, placed.json_body
+    assert placed.json_body["quote"]["re_evaluated"] is True
+    assert placed.json_body["credit"]["applied"]["amount"] == 1000
+    assert balance(client, ada)["amount"] == 0
