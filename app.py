@@ -264,3 +264,21 @@ def import_uploaded_file(event, context):
 
     structured_logger()  # JSON logs for this function too
     return import_s3_event(event)
+
+
+# chalice needs a stream ARN when packaging; the real one (the table's, known only to the stack) replaces
+# this placeholder through infra/resources.json's deep merge (infra/README.md, "Events").
+TABLE_STREAM_ARN_SET_BY_INFRA = "arn:aws:dynamodb:eu-west-2:000000000000:table/loyalty/stream/set-in-infra-resources"
+
+
+@app.on_dynamodb_record(stream_arn=TABLE_STREAM_ARN_SET_BY_INFRA, batch_size=100, starting_position="TRIM_HORIZON",
+                        name="table_stream_events")
+def table_stream_events(event):
+    """Item changes on the table's stream become domain events on the stage's bus (docs/events.md).
+    The stream ARN and ``ReportBatchItemFailures`` are set in infra/resources.json; the answer is
+    Lambda's partial-failure shape, so only the failed record and those after it are retried."""
+    from chalicelib.event_bus import publisher_from_environment
+    from chalicelib.services.stream_events import handle_stream_batch
+
+    structured_logger()
+    return handle_stream_batch(event.to_dict()["Records"], publisher_from_environment())

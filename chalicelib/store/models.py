@@ -89,6 +89,7 @@ class TableItem(Model):
         connect_timeout_seconds = 2
         read_timeout_seconds = 4
         max_retry_attempts = 2
+        stream_view_type = "NEW_AND_OLD_IMAGES"  # the source of domain events (docs/events.md)
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -394,3 +395,30 @@ def configure(table_name: str, region: str, host: str | None) -> None:
     TableItem.Meta.region = region
     TableItem.Meta.host = host
     TableItem._connection = None
+
+
+TIER_WATCH_SK = "EVENTS#TIER"
+IMPORT_REPORT_SK = "REPORT"
+
+
+class TierWatchItem(TableItem, discriminator="tier_watch"):
+    """The events consumer's view of one customer's tier inputs and the tier it last announced
+    (chalicelib/domain/events.py: TierWatch). Outside ``PROFILE``: quotes never read it."""
+
+    customer_id = UnicodeAttribute()
+    watch = JSONAttribute()
+    sequence = UnicodeAttribute()  # the last stream sequence number applied
+
+
+class ImportReportItem(TableItem, discriminator="import_report"):
+    """``IMPORT#<import_id>`` / ``REPORT``: an import's counts and where its full report is,
+    written once when the import has committed (the source of ``import.finished``)."""
+
+    import_id = UnicodeAttribute()
+    finished_at = UTCDateTimeAttribute()
+    rows = NumberAttribute(default=0)
+    imported = NumberAttribute(default=0)
+    already_present = NumberAttribute(default=0)
+    rejected = NumberAttribute(default=0)
+    customers = NumberAttribute(default=0)
+    report_location = UnicodeAttribute(null=True)

@@ -1,0 +1,205 @@
+"""The table's stream, as the events consumer reads it: records to :class:`ItemChange`, the
+per-customer :class:`TierWatch`, the import report item, the items a replay re-reads, and (for
+``make run`` and tests) a reader of a local table's stream that hands on Lambda-shaped records.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+
+from boto3.dynamodb.types import TypeDeserializer
+from pynamodb.exceptions import PutError
+
+from ..domain.events import ItemChange, MalformedChange, TierWatch
+from .models import (
+    CREDIT_MOVEMENT_PREFIX, DECISION_PREFIX, IMPORT_REPORT_SK, LEDGER_PREFIX, MONTH_PREFIX, PROFILE_SK, TIER_WATCH_SK,
+    ADJUSTMENT_PREFIX, ImportReportItem, TableItem, TierWatchItem, customer_pk, key_range, order_pk,
+)
+
+_deserializer = TypeDeserializer()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, set, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _image(raw: Optional[Mapping[str, Any]]) -> Optional[Dict[str, Any]]:
+    if raw is None:
+        return None
+    return {name: _plain(_deserializer.deserialize(value)) for name, value in raw.items()}
+
+
+def change_from_record(record: Mapping[str, Any]) -> ItemChange:
+    """A Lambda DynamoDB stream record (``Records[n]``) as an :class:`ItemChange`."""
+    try:
+        body = record["dynamodb"]
+        created = body["ApproximateCreationDateTime"]
+        at = created if isinstance(created, datetime) else datetime.fromtimestamp(float(created), timezone.utc)
+        return ItemChange(record["eventName"], _image(body.get("Keys")) or {}, _image(body.get("OldImage")),
+                          _image(body.get("NewImage")), str(body["SequenceNumber"]), at.astimezone(timezone.utc))
+    except (KeyError, TypeError, ValueError) as error:
+        raise MalformedChange(f"stream record unreadable ({type(error).__name__})") from None
+
+
+# ------------------------------------------------------------------ tier watch
+
+
+def load_tier_watch(customer_id: str) -> Optional[TierWatch]:
+    try:
+        item = TierWatchItem.get(customer_pk(customer_id), TIER_WATCH_SK, consistent_read=True)
+    except TierWatchItem.DoesNotExist:
+        return None
+    return TierWatch.from_json(item.watch)
+
+
+def save_tier_watch(watch: TierWatch, read_sequence: Optional[str]) -> bool:
+    """Store the watch if nobody moved it since it was read; False when somebody did."""
+    condition = (TierWatchItem.pk.does_not_exist() if read_sequence is None
+                 else TierWatchItem.sequence == read_sequence)
+    try:
+        TierWatchItem(customer_pk(watch.customer_id), TIER_WATCH_SK, customer_id=watch.customer_id,
+                      watch=watch.to_json(), sequence=watch.sequence).save(condition=condition)
+    except PutError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def tier_inputs_now(customer_id: str) -> Tuple[Optional[Dict[str, Any]], Dict[str, Tuple[int, int]]]:
+    """The profile (as an image) and monthly buckets as the table holds them now: the start of a
+    watch for a customer whose earlier changes the consumer never saw."""
+    connection = TableItem._get_connection()
+    raw = connection.get_item(customer_pk(customer_id), PROFILE_SK, consistent_read=True).get("Item")
+    months: Dict[str, Tuple[int, int]] = {}
+    for item in TableItem.query(customer_pk(customer_id), key_range(MONTH_PREFIX), consistent_read=True):
+        months[item.month] = (int(item.orders or 0), int(item.net_spend or 0))
+    return _image(raw), months
+
+
+# ------------------------------------------------------------------ import report
+
+
+def save_import_report(import_id: str, finished_at: datetime, counts: Mapping[str, int],
+                       report_location: Optional[str]) -> None:
+    ImportReportItem(f"IMPORT#{import_id}", IMPORT_REPORT_SK, import_id=import_id, finished_at=finished_at,
+                     report_location=report_location, **{name: int(counts.get(name, 0)) for name in
+                                                         ("rows", "imported", "already_present", "rejected",
+                                                          "customers")}).save()
+
+
+# ------------------------------------------------------------------ replay
+
+
+def items_of_customer(customer_id: str) -> Iterator[Dict[str, Any]]:
+    """Every item a customer's replayable events come from, as images: its orders and their
+    events, decisions, adjustments and credit journal (a replay maps them as inserts)."""
+    connection = TableItem._get_connection()
+    pk = customer_pk(customer_id)
+    order_ids: List[str] = []
+    events: List[Tuple[str, str]] = []
+    for prefix in (LEDGER_PREFIX, DECISION_PREFIX, ADJUSTMENT_PREFIX, CREDIT_MOVEMENT_PREFIX):
+        for item in _raw_query(connection, pk, prefix):
+            image = _image(item) or {}
+            if prefix == LEDGER_PREFIX:
+                if image.get("entry_type") == "order_placed" and image.get("order_id"):
+                    order_ids.append(image["order_id"])
+                elif image.get("order_id") and image.get("event_id"):
+                    events.append((image["order_id"], image["event_id"]))
+                continue
+            yield image
+    for order_id in order_ids:
+        raw = connection.get_item(order_pk(order_id), "ORDER").get("Item")
+        if raw:
+            yield _image(raw) or {}
+    for order_id, event_id in events:
+        raw = connection.get_item(order_pk(order_id), f"EVENT#{event_id}").get("Item")
+        if raw:
+            yield _image(raw) or {}
+
+
+def _raw_query(connection, pk: str, prefix: str) -> Iterator[Dict[str, Any]]:
+    start = None
+    while True:
+        page = connection.query(pk, TableItem.sk.between(prefix, prefix + "~"), exclusive_start_key=start)
+        yield from page.get("Items", [])
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return
+
+
+# ------------------------------------------------------------------ local stream reader
+
+
+class LocalStreamReader:
+    """Reads a local table's stream (DynamoDB Local or moto) shard by shard, as Lambda would,
+    and yields batches of Lambda-shaped records (``eventSourceARN`` and an epoch
+    ``ApproximateCreationDateTime`` added), so the Lambda handler's code runs on them unchanged.
+    ``ack`` moves a shard's position past a record; an unacknowledged record is read again."""
+
+    def __init__(self, endpoint: str, region: str, table: str, from_start: bool = True) -> None:
+        import boto3
+
+        session = dict(region_name=region, endpoint_url=endpoint, aws_access_key_id="local",
+                       aws_secret_access_key="local")
+        self._dynamodb = boto3.client("dynamodb", **session)
+        self._streams = boto3.client("dynamodbstreams", **session)
+        self._table = table
+        self._from_start = from_start
+        self._iterators: Dict[str, Optional[str]] = {}
+        self._positions: Dict[str, str] = {}
+        self.stream_arn = self._dynamodb.describe_table(TableName=table)["Table"].get("LatestStreamArn")
+        if not self.stream_arn:
+            raise RuntimeError(f"table {table} has no stream")
+
+    def _refresh_shards(self) -> None:
+        shards = self._streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"]
+        for shard in shards:
+            shard_id = shard["ShardId"]
+            if shard_id in self._iterators:
+                continue
+            kind = "TRIM_HORIZON" if self._from_start else "LATEST"
+            self._iterators[shard_id] = self._streams.get_shard_iterator(
+                StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType=kind)["ShardIterator"]
+        self._from_start = True  # shards that appear later are read from their start
+
+    def batches(self, limit: int = 100) -> Iterator[Tuple[str, List[dict]]]:
+        """(shard id, records) for every shard with records now; empty when caught up."""
+        self._refresh_shards()
+        for shard_id, iterator in list(self._iterators.items()):
+            if iterator is None:
+                continue
+            answer = self._streams.get_records(ShardIterator=iterator, Limit=limit)
+            records = [self._lambda_shaped(record) for record in answer.get("Records", [])]
+            self._iterators[shard_id] = answer.get("NextShardIterator")
+            if records:
+                yield shard_id, records
+
+    def rewind(self, shard_id: str, after_sequence: Optional[str], failed_sequence: str) -> None:
+        """Read a shard again from ``failed_sequence`` (a reported batch item failure)."""
+        self._iterators[shard_id] = self._streams.get_shard_iterator(
+            StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType="AT_SEQUENCE_NUMBER",
+            SequenceNumber=failed_sequence)["ShardIterator"]
+
+    def _lambda_shaped(self, record: Dict[str, Any]) -> Dict[str, Any]:
+        body = dict(record["dynamodb"])
+        created = body.get("ApproximateCreationDateTime")
+        if isinstance(created, datetime):
+            body["ApproximateCreationDateTime"] = created.timestamp()
+        return {**record, "dynamodb": body, "eventSourceARN": self.stream_arn}
+
+
+def json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
