@@ -294,3 +294,46 @@ def test_the_stage_secrets_are_generated_in_the_stack_and_readable_by_the_functi
             assert any(fnmatchcase(secret_arn.format(secret_id), pattern) for pattern in readable), (function, secret_id)
         assert not any(fnmatchcase(secret_arn.format("loyalty/prod/hash-key"), pattern) for pattern in readable)
         assert all("*" not in pattern.rsplit(":", 1)[1] for pattern in readable)  # by name, no wildcard secrets
+
+
+def test_the_table_stream_feeds_the_events_function_which_publishes_to_the_stage_bus(template):
+    """Issue 16: the stream (new and old images) -> the events function (partial batch failures,
+    bounded retries, failures parked on the dead-letter queue) -> the bus loyalty-<stage>; an
+    optional store endpoint by parameters; alarms on the queue's depth and the stream's lag."""
+    resources = template["Resources"]
+    assert resources["LoyaltyTable"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    function = resources["TableStreamEvents"]["Properties"]
+    (source,) = function["Events"].values()
+    props = source["Properties"]
+    assert source["Type"] == "DynamoDB" and props["Stream"] == {"Fn::GetAtt": ["LoyaltyTable", "StreamArn"]}
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"] and props["BisectBatchOnFunctionError"]
+    assert 0 < props["MaximumRetryAttempts"] <= 20
+    assert props["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["EventsDeadLetterQueue", "Arn"]}
+    assert function["Environment"]["Variables"]["LOYALTY_EVENT_BUS"] == {"Ref": "EventBus"}
+    assert function["Environment"]["Variables"]["LOYALTY_EVENTS_DLQ_URL"] == {"Ref": "EventsDeadLetterQueue"}
+    assert resources["EventBus"]["Properties"]["Name"] == {"Fn::Sub": "loyalty-${Stage}"}
+    assert resources["EventsDeadLetterQueue"]["Type"] == "AWS::SQS::Queue"
+
+    parameters = template["Parameters"]
+    assert parameters["StoreWebhookUrl"]["Default"] == "" and parameters["StoreWebhookSecret"]["NoEcho"]
+    assert set(parameters["StoreWebhookAuthType"]["AllowedValues"]) == {"API_KEY", "BASIC"}
+    assert "customer.erased" in parameters["StoreWebhookEventTypes"]["Default"].split(",")
+    for name in ("StoreWebhookConnection", "StoreWebhookDestination", "StoreWebhookRule", "StoreWebhookRuleRole"):
+        assert resources[name]["Condition"] == "HasStoreWebhook", name
+    assert resources["StoreWebhookDestination"]["Properties"]["InvocationEndpoint"] == {"Ref": "StoreWebhookUrl"}
+    (target,) = resources["StoreWebhookRule"]["Properties"]["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["StoreWebhookDestination", "Arn"]}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == {"Ref": "StoreWebhookMaxRetries"}
+    assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["EventsDeadLetterQueue", "Arn"]}
+    assert resources["StoreWebhookRule"]["Properties"]["EventPattern"]["source"] == ["loyalty-api"]
+
+    watched = [metric for alarm in _of_type(template, "AWS::CloudWatch::Alarm").values()
+               for metric in _alarm_metrics(alarm)]
+    assert ("AWS/Lambda", "IteratorAge", {"FunctionName": {"Ref": "TableStreamEvents"}}, "Maximum") in watched
+    assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible",
+            {"QueueName": {"Fn::GetAtt": ["EventsDeadLetterQueue", "QueueName"]}}, "Maximum") in watched
+
+    role = resources[function["Role"]["Fn::GetAtt"][0]]
+    actions = {action for policy in role["Properties"]["Policies"] for statement in policy["PolicyDocument"]["Statement"]
+               for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])}
+    assert {"dynamodb:GetRecords", "events:PutEvents", "sqs:SendMessage"} <= actions
