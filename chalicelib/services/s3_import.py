@@ -31,6 +31,10 @@ def import_s3_object(bucket: str, key: str) -> dict:
     report_key = REPORT_PREFIX + key.split("/", 1)[-1] + ".report.json"
     s3.put_object(Bucket=bucket, Key=report_key, Body=json.dumps(report, indent=2).encode("utf-8"),
                   ContentType="application/json")
+    # The committed record of the finished import: the table's stream announces it (import.finished).
+    from ..store.event_stream import save_import_report
+
+    save_import_report(key.split("/", 1)[-1], datetime.now(timezone.utc), report, f"s3://{bucket}/{report_key}")
     logger.info("import of s3 object finished: rows=%s imported=%s already_present=%s rejected=%s",
                 report["rows"], report["imported"], report["already_present"], report["rejected"])
     return report

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import datetime
-from typing import Iterable, List, Mapping, Optional, Sequence
+from typing import Iterable, List, Mapping, Sequence
 
 from ..domain.events import (
     DomainEvent, ItemChange, MalformedChange, advance_tier, events_for, tier_inputs, watch_from,
@@ -100,23 +99,6 @@ def _inputs_before(change: ItemChange, customer_id: str):
 def _log_counts(counts: Counter) -> None:
     if counts:
         logger.info("stream batch: %s", ", ".join(f"{name}={value}" for name, value in sorted(counts.items())))
-
-
-def replay_customer(customer_id: str, since: datetime, until: datetime, publisher) -> List[DomainEvent]:
-    """Re-send a customer's events that occurred in ``[since, until)``, rebuilt from the items
-    they came from, with the same ``event_id`` as the first time: a consumer that keeps the
-    ids it has seen ignores them. Tier events are not rebuilt (docs/events.md)."""
-    events: List[DomainEvent] = []
-    for image in stream.items_of_customer(customer_id):
-        change = ItemChange("INSERT", {}, None, image, "0", since)
-        try:
-            mapped = events_for(change)
-        except MalformedChange:
-            continue
-        events += [event for event in mapped if since <= event.occurred_at < until]
-    events.sort(key=lambda event: (event.occurred_at, event.type, event.event_id))
-    publisher.publish(events)
-    return events
 
 
 def consume(batches: Iterable, publisher, on_failure) -> int:

@@ -1,5 +1,5 @@
 """The table's stream, as the events consumer reads it: records to :class:`ItemChange`, the
-per-customer :class:`TierWatch`, the import report item, the items a replay re-reads, and (for
+per-customer :class:`TierWatch`, the import report item, and (for
 ``make run`` and tests) a reader of a local table's stream that hands on Lambda-shaped records.
 """
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pynamodb.exceptions import PutError
 
 from ..domain.events import ItemChange, MalformedChange, TierWatch
 from .models import (
-    CREDIT_MOVEMENT_PREFIX, DECISION_PREFIX, IMPORT_REPORT_SK, LEDGER_PREFIX, MONTH_PREFIX, PROFILE_SK, TIER_WATCH_SK,
-    ADJUSTMENT_PREFIX, ImportReportItem, TableItem, TierWatchItem, customer_pk, key_range, order_pk,
+    IMPORT_REPORT_SK, MONTH_PREFIX, PROFILE_SK, TIER_WATCH_SK, ImportReportItem, TableItem, TierWatchItem,
+    customer_pk, key_range,
 )
 
 _deserializer = TypeDeserializer()
@@ -93,46 +93,6 @@ def save_import_report(import_id: str, finished_at: datetime, counts: Mapping[st
                      report_location=report_location, **{name: int(counts.get(name, 0)) for name in
                                                          ("rows", "imported", "already_present", "rejected",
                                                           "customers")}).save()
-
-
-# ------------------------------------------------------------------ replay
-
-
-def items_of_customer(customer_id: str) -> Iterator[Dict[str, Any]]:
-    """Every item a customer's replayable events come from, as images: its orders and their
-    events, decisions, adjustments and credit journal (a replay maps them as inserts)."""
-    connection = TableItem._get_connection()
-    pk = customer_pk(customer_id)
-    order_ids: List[str] = []
-    events: List[Tuple[str, str]] = []
-    for prefix in (LEDGER_PREFIX, DECISION_PREFIX, ADJUSTMENT_PREFIX, CREDIT_MOVEMENT_PREFIX):
-        for item in _raw_query(connection, pk, prefix):
-            image = _image(item) or {}
-            if prefix == LEDGER_PREFIX:
-                if image.get("entry_type") == "order_placed" and image.get("order_id"):
-                    order_ids.append(image["order_id"])
-                elif image.get("order_id") and image.get("event_id"):
-                    events.append((image["order_id"], image["event_id"]))
-                continue
-            yield image
-    for order_id in order_ids:
-        raw = connection.get_item(order_pk(order_id), "ORDER").get("Item")
-        if raw:
-            yield _image(raw) or {}
-    for order_id, event_id in events:
-        raw = connection.get_item(order_pk(order_id), f"EVENT#{event_id}").get("Item")
-        if raw:
-            yield _image(raw) or {}
-
-
-def _raw_query(connection, pk: str, prefix: str) -> Iterator[Dict[str, Any]]:
-    start = None
-    while True:
-        page = connection.query(pk, TableItem.sk.between(prefix, prefix + "~"), exclusive_start_key=start)
-        yield from page.get("Items", [])
-        start = page.get("LastEvaluatedKey")
-        if not start:
-            return
 
 
 # ------------------------------------------------------------------ local stream reader

@@ -131,6 +131,12 @@ def test_a_file_landing_under_imports_in_s3_is_imported_and_reported(client, tab
                         ["Body"].read())
     assert report["imported"] == 4 and report["rejected"] == 5
     assert customer_summary("ben", now=NOW)["stats"]["lifetime"]["orders"] == 2
+    # The finished import is recorded in the table, where the stream turns it into import.finished.
+    from chalicelib.store.models import ImportReportItem
+
+    stored = ImportReportItem.get("IMPORT#2026-11/history.csv", "REPORT")
+    assert (stored.imported, stored.rejected, stored.rows) == (4, 5, report["rows"])
+    assert stored.report_location == f"s3://{IMPORT_BUCKET}/import-reports/2026-11/history.csv.report.json"
 
 
 @pytest.mark.parametrize("text", ["", "customer_id,order_id\n"])
