@@ -513,3 +513,38 @@ def seed_demo_command() -> None:
 
 if __name__ == "__main__":
     cli()
+
+
+@cli.group("events")
+def events_group() -> None:
+    """Domain events (docs/events.md)."""
+
+
+@events_group.command("tail")
+@click.option("--file", "path", type=click.Path(dir_okay=False, path_type=Path), default=Path(".data/events.jsonl"),
+              show_default=True, help="The events file make run writes.")
+@click.option("--json", "as_json", is_flag=True, help="Print each event as its JSON line.")
+@click.option("--from-start", is_flag=True, help="Print the events already in the file first.")
+@click.option("--once", is_flag=True, help="Print what is there and stop instead of following.")
+def events_tail(path: Path, as_json: bool, from_start: bool, once: bool) -> None:
+    """Follow the local events file as make run appends to it (Ctrl-C stops)."""
+    import time as _time
+
+    from .event_bus import short_line
+
+    while not path.exists():
+        if once:
+            return
+        _time.sleep(0.3)
+    with path.open(encoding="utf-8") as handle:
+        if not from_start and not once:
+            handle.seek(0, 2)
+        while True:
+            line = handle.readline()
+            if not line:
+                if once:
+                    return
+                _time.sleep(0.3)
+                continue
+            if line.strip():
+                click.echo(line.rstrip("\n") if as_json else short_line(json.loads(line)))

@@ -319,6 +319,10 @@ def serve(settings: Settings, stack: ExitStack) -> int:
     write_credentials(credentials)
 
     warn_about_stage_overrides(env)
+    say("consuming the table's stream: events to .data/events.jsonl (python -m chalicelib.cli events tail)")
+    events = spawn_process_group([sys.executable, "-m", "devtools.local_events"], cwd=REPO_ROOT,
+                                 env={**env, "PYTHONUNBUFFERED": "1"})
+    stack.callback(stop_process_group, events)
     chalice = start_chalice(settings, env)
     stack.callback(say, "stopped chalice local")
     stack.callback(stop_process_group, chalice)
