@@ -1219,7 +1219,9 @@ def move_order(order: OrderItem, entries: Sequence[LedgerItem], source: str, tar
         _month_updates(tx, source, negative)
         if address_use is not None:
             _address_update(tx, target, address_use)
-        for claim in (order.decision or {}).get("claimed", []):
+        # A cancelled order's uses were given back by its cancellation: nothing left to move.
+        claims = [] if order.status == "cancelled" else (order.decision or {}).get("claimed", [])
+        for claim in claims:
             if claim.get("per_customer_limit") is not None:
                 code = claim["code"].upper()
                 tx.update(PromotionUseItem(customer_pk(target), PROMO_USE_PREFIX + code),

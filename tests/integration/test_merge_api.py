@@ -114,3 +114,35 @@ def test_an_order_with_more_entries_than_one_transaction_holds_is_refused_before
     response = merge(raw_client, "ben", "guest-77")
     assert response.status_code == 422 and "g-1" in response.json_body["error"]["message"]
     assert client.http.get("/v1/customers/guest-77").json_body["stats"] == before
+
+
+def promotion_uses(table, customer_id, code):
+    """The stored per-customer use count of a promotion (0 when never claimed)."""
+    import boto3
+
+    item = boto3.client("dynamodb").get_item(
+        TableName=table, Key={"pk": {"S": f"CUSTOMER#{customer_id}"}, "sk": {"S": f"PROFILE#PROMO#{code}"}},
+        ConsistentRead=True).get("Item")
+    return int(item["uses"]["N"]) if item else 0
+
+
+def test_merging_a_cancelled_order_does_not_give_its_promotion_use_back_twice(client, raw_client, table):
+    from .test_quotes_api import cart, get_quote, order_from_quote, promo, rules_with
+
+    put(client, "/v1/admin/rules", rules_with(promo("ONCE", per_customer_limit=1)))
+    put(client, "/v1/customers/ben", {"name": "Ben"})
+    put(client, "/v1/customers/guest-77", {"name": "Guest"})
+    kept = get_quote(client, cart(customer_id="guest-77", codes=["ONCE"]))
+    assert post(client, "/v1/customers/guest-77/orders", order_from_quote(kept, "g-kept")).status_code == 201
+    put(client, "/v1/admin/rules", rules_with(promo("ONCE", per_customer_limit=1), promo("TWICE", per_customer_limit=1)))
+    dropped = get_quote(client, cart(customer_id="guest-77", codes=["TWICE"]))
+    assert post(client, "/v1/customers/guest-77/orders", order_from_quote(dropped, "g-dropped")).status_code == 201
+    cancel = {"event_id": "x", "type": "cancelled", "at": kept["expires_at"]}
+    assert post(client, "/v1/customers/guest-77/orders/g-dropped/events", cancel).status_code == 201
+    assert promotion_uses(table, "guest-77", "TWICE") == 0  # the cancellation gave it back
+
+    assert merge(raw_client, "ben", "guest-77").json_body["orders_moved"] == 2
+    assert [promotion_uses(table, customer, code) for customer in ("guest-77", "ben") for code in ("ONCE", "TWICE")] \
+        == [0, 0, 1, 0]
+    again = get_quote(client, cart(customer_id="ben", codes=["ONCE", "TWICE"]))
+    assert {d["code"] for d in again["discounts"]} == {"TWICE"}
