@@ -5,8 +5,10 @@ source record moves to the target with its ledger entries, and both records' agg
 change by exactly what each order contributed. Each order moves in its own transaction and
 only if it still belongs to the source, so the merge is idempotent, resumable after a
 failure, and works for any length of history. It ends with an audited record on the target
-and a ``merged_into`` mark on the source. The source keeps its profile, adjustments and
-promotion uses; orders it receives later can be merged by calling again.
+and a ``merged_into`` mark on the source. The source keeps its profile and adjustments; the
+promotion uses an order still counts move with it. Orders the source receives later can be
+merged by calling again. An order whose move would not fit one transaction (DynamoDB's 100
+items, counted from the very plan that is sent) is refused up front, before anything moves.
 """
 from __future__ import annotations
 
@@ -23,10 +25,6 @@ from ..store import repository as store
 from ..store.retry import RetryableConflict, with_retries
 from .address_book import address_use
 
-# One transaction holds at most 100 items: an order's entries are written and deleted (2 each),
-# plus the order, two profiles, two months, two purchase days and an address.
-MAX_ENTRIES_PER_ORDER = 44
-
 
 def merge_customers(target: str, source: str, operator: str, *, now: Optional[datetime] = None) -> dict:
     now = now or clock.now()
@@ -37,12 +35,16 @@ def merge_customers(target: str, source: str, operator: str, *, now: Optional[da
         if store.load_profile_stats(customer_id) is None:
             raise NotFound(f"no customer {customer_id}")
     grouped = store.ledger_by_order(source)
-    too_long = sorted(order_id for order_id, entries in grouped.items() if len(entries) > MAX_ENTRIES_PER_ORDER)
-    if too_long:
+    orders = store.get_order_items(list(grouped))
+    limit = store.MAX_TRANSACTION_ITEMS
+    too_large = sorted(order_id for order_id, entries in grouped.items()
+                       if order_id in orders and orders[order_id].customer_id == source
+                       and len(_plan(orders[order_id], entries, source, target, None)) > limit)
+    if too_large:
         raise Unprocessable(
-            f"orders {', '.join(too_long[:5])} have more than {MAX_ENTRIES_PER_ORDER} ledger entries each, more than "
-            "one transaction can move; nothing was moved",
-            [{"field": "source_customer_id", "reason": f"orders with over {MAX_ENTRIES_PER_ORDER} entries"}])
+            f"orders {', '.join(too_large[:5])} each need more than the {limit} items one transaction can "
+            "hold to move (their ledger entries and promotion uses); nothing was moved",
+            [{"field": "source_customer_id", "reason": f"orders needing over {limit} items in one transaction"}])
     moved = 0
     budget = max(settings().retry_budget_seconds, 10)
     for order_id in grouped:
@@ -85,6 +87,13 @@ def _move_one(order_id: str, source: str, target: str, now: datetime) -> int:
             raise RetryableConflict(f"order {order_id} or the target changed during the merge") from error
         raise
     return 1
+
+
+def _plan(order, entries, source: str, target: str, observed_target) -> store.PlannedTransaction:
+    """The very transaction that moving ``order`` sends (the same plan :func:`_move_one` commits)."""
+    state = store._order_state(order)
+    return store.plan_order_move(order, entries, source, target, _contribution(order, entries),
+                                 observed_target, address_use(state.order, state))
 
 
 def _contribution(order, entries) -> store.AggregateChange:

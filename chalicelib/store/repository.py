@@ -228,6 +228,35 @@ def _transaction() -> TransactWrite:
     return TransactWrite(connection=_connection())
 
 
+MAX_TRANSACTION_ITEMS = 100
+"""DynamoDB's limit on the items of one TransactWriteItems (moto enforces it too)."""
+
+
+class PlannedTransaction:
+    """A transaction's operations, collected through the calls a ``TransactWrite`` takes, so the
+    very list that will be written can be counted (or refused) before anything is sent."""
+
+    def __init__(self) -> None:
+        self.operations: List[Tuple[str, tuple, dict]] = []
+
+    def save(self, *args, **kwargs) -> None:
+        self.operations.append(("save", args, kwargs))
+
+    def update(self, *args, **kwargs) -> None:
+        self.operations.append(("update", args, kwargs))
+
+    def delete(self, *args, **kwargs) -> None:
+        self.operations.append(("delete", args, kwargs))
+
+    def __len__(self) -> int:
+        return len(self.operations)
+
+    def commit(self) -> None:
+        with _transaction() as tx:
+            for name, args, kwargs in self.operations:
+                getattr(tx, name)(*args, **kwargs)
+
+
 def ledger_sort_key(entry: LedgerEntry) -> str:
     """``LEDGER#2026-11-20T10:15:00Z#ORDER#o-1#refunded#ev-7``: time first, so newest-first is a reverse Query."""
     stamp = entry.at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -1187,6 +1216,12 @@ def get_order_item(order_id: str) -> Optional[OrderItem]:
         return None
 
 
+def get_order_items(order_ids: Sequence[str]) -> Dict[str, OrderItem]:
+    """The orders of these ids that exist, by BatchGetItem (consistent)."""
+    keys = [(order_pk(order_id), ORDER_SK) for order_id in dict.fromkeys(order_ids)]
+    return {item.order_id: item for item in OrderItem.batch_get(keys, consistent_read=True)}
+
+
 def move_order(order: OrderItem, entries: Sequence[LedgerItem], source: str, target: str,
                change: AggregateChange, observed_target: Optional[CustomerStats], now: datetime,
                address_use: Optional[AddressUse]) -> None:
@@ -1194,42 +1229,52 @@ def move_order(order: OrderItem, entries: Sequence[LedgerItem], source: str, tar
     the order is re-pointed only if it still belongs to ``source`` (so a rerun skips it), the
     entries are copied to the target and deleted from the source, and both customers'
     aggregates change by exactly what the order contributed."""
+    plan_order_move(order, entries, source, target, change, observed_target, address_use).commit()
+
+
+def plan_order_move(order: OrderItem, entries: Sequence[LedgerItem], source: str, target: str,
+                    change: AggregateChange, observed_target: Optional[CustomerStats],
+                    address_use: Optional[AddressUse]) -> PlannedTransaction:
+    """The transaction :func:`move_order` sends; its length is the number of items it holds
+    (two per ledger entry, the order, two profiles, their days and months, the address, and
+    two per promotion use still counted)."""
     negative = change.negated()
     placed = [order.placed_at] if order.status != "cancelled" else []
     span_actions, span_condition = _span_update(observed_target, placed)
-    with _transaction() as tx:
-        for entry in entries:
-            attributes = {name: value for name, value in entry.attribute_values.items()
-                          if name not in ("pk", "sk", "item_type")}
-            copy = LedgerItem(customer_pk(target), entry.sk, **{**attributes, "customer_id": target,
-                                                                 "merged_from": source})
-            tx.save(copy, condition=LedgerItem.pk.does_not_exist())
-        tx.update(order, actions=[OrderItem.customer_id.set(target), OrderItem.merged_from.set(source),
-                                  OrderItem.version.add(1)],
-                  condition=(OrderItem.customer_id == source) & (OrderItem.version == order.version))
-        for entry in entries:
-            tx.delete(entry, condition=LedgerItem.pk.exists())
-        tx.update(ProfileItem(customer_pk(target), PROFILE_SK),
-                  actions=_counter_actions(change.counters) + span_actions + [ProfileItem.version.add(1)],
-                  condition=ProfileItem.pk.exists() & span_condition if span_condition is not None
-                  else ProfileItem.pk.exists())
-        tx.update(ProfileItem(customer_pk(source), PROFILE_SK),
-                  actions=_counter_actions(negative.counters) + [ProfileItem.version.add(1)])
-        _month_updates(tx, target, change)
-        _month_updates(tx, source, negative)
-        if address_use is not None:
-            _address_update(tx, target, address_use)
-        # A cancelled order's uses were given back by its cancellation: nothing left to move.
-        claims = [] if order.status == "cancelled" else (order.decision or {}).get("claimed", [])
-        for claim in claims:
-            if claim.get("per_customer_limit") is not None:
-                code = claim["code"].upper()
-                tx.update(PromotionUseItem(customer_pk(target), PROMO_USE_PREFIX + code),
-                          actions=[PromotionUseItem.item_type.set(PromotionUseItem),
-                                   PromotionUseItem.customer_id.set(target), PromotionUseItem.code.set(code),
-                                   PromotionUseItem.uses.add(1)])
-                tx.update(PromotionUseItem(customer_pk(source), PROMO_USE_PREFIX + code),
-                          actions=[PromotionUseItem.uses.add(-1)])
+    tx = PlannedTransaction()
+    for entry in entries:
+        attributes = {name: value for name, value in entry.attribute_values.items()
+                      if name not in ("pk", "sk", "item_type")}
+        copy = LedgerItem(customer_pk(target), entry.sk, **{**attributes, "customer_id": target,
+                                                             "merged_from": source})
+        tx.save(copy, condition=LedgerItem.pk.does_not_exist())
+    tx.update(order, actions=[OrderItem.customer_id.set(target), OrderItem.merged_from.set(source),
+                              OrderItem.version.add(1)],
+              condition=(OrderItem.customer_id == source) & (OrderItem.version == order.version))
+    for entry in entries:
+        tx.delete(entry, condition=LedgerItem.pk.exists())
+    tx.update(ProfileItem(customer_pk(target), PROFILE_SK),
+              actions=_counter_actions(change.counters) + span_actions + [ProfileItem.version.add(1)],
+              condition=ProfileItem.pk.exists() & span_condition if span_condition is not None
+              else ProfileItem.pk.exists())
+    tx.update(ProfileItem(customer_pk(source), PROFILE_SK),
+              actions=_counter_actions(negative.counters) + [ProfileItem.version.add(1)])
+    _month_updates(tx, target, change)
+    _month_updates(tx, source, negative)
+    if address_use is not None:
+        _address_update(tx, target, address_use)
+    # A cancelled order's uses were given back by its cancellation: nothing left to move.
+    claims = [] if order.status == "cancelled" else (order.decision or {}).get("claimed", [])
+    for claim in claims:
+        if claim.get("per_customer_limit") is not None:
+            code = claim["code"].upper()
+            tx.update(PromotionUseItem(customer_pk(target), PROMO_USE_PREFIX + code),
+                      actions=[PromotionUseItem.item_type.set(PromotionUseItem),
+                               PromotionUseItem.customer_id.set(target), PromotionUseItem.code.set(code),
+                               PromotionUseItem.uses.add(1)])
+            tx.update(PromotionUseItem(customer_pk(source), PROMO_USE_PREFIX + code),
+                      actions=[PromotionUseItem.uses.add(-1)])
+    return tx
 
 
 def finish_merge(source: str, target: str, first: Optional[datetime], last: Optional[datetime],

@@ -105,11 +105,13 @@ def test_bad_merges_are_refused(client, raw_client, body, status):
 
 def test_an_order_with_more_entries_than_one_transaction_holds_is_refused_before_anything_moves(
         client, raw_client, monkeypatch):
-    from chalicelib.services import merge as merge_service
+    from chalicelib.store import repository
 
     history(client, "ben", "own", OWN[:1])
     history(client, "guest-77", "g", GUEST)
-    monkeypatch.setattr(merge_service, "MAX_ENTRIES_PER_ORDER", 2)  # g-1 has placed, delivered, refunded
+    # g-1 (placed, delivered, refunded) needs 14 items: 3 entries written and deleted, the order,
+    # two profiles, two days, two months and the address; the others need 12.
+    monkeypatch.setattr(repository, "MAX_TRANSACTION_ITEMS", 13)
     before = client.http.get("/v1/customers/guest-77").json_body["stats"]
     response = merge(raw_client, "ben", "guest-77")
     assert response.status_code == 422 and "g-1" in response.json_body["error"]["message"]
@@ -146,3 +148,57 @@ def test_merging_a_cancelled_order_does_not_give_its_promotion_use_back_twice(cl
         == [0, 0, 1, 0]
     again = get_quote(client, cart(customer_id="ben", codes=["ONCE", "TWICE"]))
     assert {d["code"] for d in again["discounts"]} == {"TWICE"}
+
+
+def order_with_claims_and_refunds(client, customer_id, order_id, refunds):
+    """An order that claimed three once-per-customer offers, shipped home, with ``refunds`` refunds of 1p:
+    its move writes 2 items per ledger entry (1 + refunds), the order, two profiles, two days,
+    two months, the address and 2 per claim."""
+    from .test_quotes_api import cart, get_quote, order_from_quote, promo, rules_with
+
+    codes = ["ONE", "TWO", "THREE"]
+    put(client, "/v1/admin/rules", rules_with(*(promo(code, per_customer_limit=1) for code in codes)))
+    quote = get_quote(client, cart(customer_id=customer_id, codes=codes))
+    assert {d["code"] for d in quote["discounts"]} == set(codes)
+    body = {**order_from_quote(quote, order_id), "shipping_address": HOME}
+    assert post(client, f"/v1/customers/{customer_id}/orders", body).status_code == 201
+    for number in range(refunds):
+        refund = {"event_id": f"r-{number}", "type": "refunded", "at": quote["expires_at"], "amount": 1}
+        assert post(client, f"/v1/customers/{customer_id}/orders/{order_id}/events", refund).status_code == 201
+
+
+class TransactItemsCounter:
+    """The number of items of every TransactWriteItems the app sends."""
+
+    def __init__(self):
+        self.sizes = []
+
+    def __call__(self, model, params, **kwargs):
+        if model.name == "TransactWriteItems":
+            self.sizes.append(len(params["TransactItems"]))
+
+
+def test_a_merge_counts_the_promotion_uses_an_order_move_writes(client, raw_client):
+    from chalicelib.store.models import TableItem
+
+    put(client, "/v1/customers/ben", {"name": "Ben"})
+    put(client, "/v1/customers/guest-77", {"name": "Guest"})
+    order_with_claims_and_refunds(client, "guest-77", "g-big", refunds=43)  # 44 entries + 3 claims: 102 items
+    before = client.http.get("/v1/customers/guest-77/ledger?limit=100").json_body["entries"]
+    response = merge(raw_client, "ben", "guest-77")
+    assert response.status_code == 422, response.json_body
+    assert "g-big" in response.json_body["error"]["message"]
+    assert client.http.get("/v1/customers/guest-77/ledger?limit=100").json_body["entries"] == before
+    assert client.http.get("/v1/customers/ben").json_body["stats"]["lifetime"]["orders"] == 0
+
+    put(client, "/v1/customers/guest-78", {"name": "Guest"})
+    order_with_claims_and_refunds(client, "guest-78", "g-full", refunds=42)  # exactly 100 items
+    counter = TransactItemsCounter()
+    events = TableItem._get_connection().connection.client.meta.events
+    events.register("before-parameter-build.dynamodb", counter)
+    try:
+        response = merge(raw_client, "ben", "guest-78")
+    finally:
+        events.unregister("before-parameter-build.dynamodb", counter)
+    assert response.status_code == 200 and response.json_body["orders_moved"] == 1, response.json_body
+    assert counter.sizes[0] == 100
