@@ -19,9 +19,9 @@ logger = logging.getLogger("loyalty-api.import")
 
 
 def import_s3_object(bucket: str, key: str) -> dict:
+    """Import the object ``key`` (the object's real key, already decoded) and write its report."""
     import boto3  # paid only by the import function, never by the API's cold start
 
-    key = unquote_plus(key)
     s3 = boto3.client("s3")
     body = s3.get_object(Bucket=bucket, Key=key)["Body"]
     stream = io.TextIOWrapper(body, encoding="utf-8-sig", newline="")
@@ -41,7 +41,10 @@ def import_s3_object(bucket: str, key: str) -> dict:
 
 
 def import_s3_event(event: dict) -> list:
-    """Import every object of an S3 ObjectCreated notification that lies under ``imports/``."""
+    """Import every object of an S3 ObjectCreated notification that lies under ``imports/``.
+
+    Notifications carry keys URL-encoded with "+" for a space; they are decoded here, exactly
+    once (decoding again would turn ``orders+2026.csv`` into ``orders 2026.csv``)."""
     reports = []
     for record in event.get("Records", []):
         s3 = record.get("s3", {})

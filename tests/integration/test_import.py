@@ -139,6 +139,22 @@ def test_a_file_landing_under_imports_in_s3_is_imported_and_reported(client, tab
     assert stored.report_location == f"s3://{IMPORT_BUCKET}/import-reports/2026-11/history.csv.report.json"
 
 
+@pytest.mark.parametrize("key", ["imports/orders+2026.csv", "imports/q%41.csv", "imports/my history.csv"])
+def test_s3_import_keys_are_url_decoded_once(client, table, key):
+    from urllib.parse import quote_plus
+
+    bucket = "loyalty-imports-test"
+    s3 = boto3.client("s3", region_name="eu-west-2")
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    s3.put_object(Bucket=bucket, Key=key, Body=CSV.encode("utf-8"))
+    # S3 notifications carry the key URL-encoded, a space as "+" ("orders+2026" arrives as "orders%2B2026").
+    event = client.events.generate_s3_event(bucket=bucket, key=quote_plus(key, safe="/"))
+    client.lambda_.invoke("import_uploaded_file", event)
+    report_key = "import-reports/" + key.split("/", 1)[1] + ".report.json"
+    report = json.loads(s3.get_object(Bucket=bucket, Key=report_key)["Body"].read())
+    assert (report["key"], report["imported"], report["rejected"]) == (key, 4, 5)
+
+
 @pytest.mark.parametrize("text", ["", "customer_id,order_id\n"])
 def test_an_empty_file_imports_nothing_without_error(table, text):
     report = run_import(text)
