@@ -37,11 +37,11 @@ def create_table_command() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def import_command(file: Path, as_json: bool) -> None:
     """Import historical orders from a CSV or JSON Lines FILE (see docs/importing.md)."""
-    from .api.import_rows import read_import_file
+    from .api.import_rows import open_import_text, read_import_file
     from .services.importer import import_orders
 
     total = _count_rows(file)
-    with file.open(encoding="utf-8-sig", newline="") as stream:
+    with file.open("rb") as binary, open_import_text(binary) as stream:
         rows = read_import_file(stream, file.name, datetime.now(timezone.utc))
         with click.progressbar(length=total, label=f"importing {file.name}", file=sys.stderr,
                                show_pos=True) as bar:
@@ -50,13 +50,19 @@ def import_command(file: Path, as_json: bool) -> None:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
         click.echo(_import_summary(report.to_json()))
-    if report.rejected and not report.imported and not report.already_present:
+    if report.file_error:
+        click.echo(f"cannot import {file.name}: {report.file_error}", err=True)
+    if report.file_error or (report.rejected and not report.imported and not report.already_present):
         sys.exit(1)
 
 
 def _count_rows(file: Path) -> int:
-    with file.open(encoding="utf-8-sig") as stream:
-        lines = sum(1 for line in stream if line.strip())
+    """Lines in the file, less a CSV's header: the progress bar's length (read in chunks, any bytes)."""
+    lines, last = 0, b"\n"
+    with file.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            lines, last = lines + chunk.count(b"\n"), chunk[-1:]
+    lines += last != b"\n"
     return max(lines - (1 if file.suffix.lower() == ".csv" else 0), 0)
 
 
@@ -69,6 +75,8 @@ def _import_summary(summary: dict) -> str:
         f"customers:        {summary['customers']}",
         f"time:             {summary['seconds']:.1f}s",
     ]
+    if summary.get("file_error"):
+        lines.append(f"file not imported: {summary['file_error']}")
     if summary["rejected_rows"]:
         lines.append("rejected rows:")
         lines += [f"  line {row['line']}: {row['reason']}" for row in summary["rejected_rows"]]

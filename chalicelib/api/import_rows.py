@@ -7,6 +7,7 @@ other rows still go in.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from datetime import datetime
@@ -14,7 +15,7 @@ from typing import IO, Iterable, Iterator, List, Optional, Tuple, Union
 
 from ..domain.errors import LoyaltyError
 from ..domain.ledger import OrderEvent
-from ..services.importer import ImportRow, RejectedRow
+from ..services.importer import ImportRow, RejectedRow, UnreadableImportFile
 from .parsing import Problems, check_id, check_int, check_time, parse_order, parse_profile
 
 STATUSES = ("placed", "delivered", "returned", "refunded", "cancelled")
@@ -33,41 +34,132 @@ COLUMNS = (
 ) + tuple(ADDRESS_COLUMNS)
 
 
+MAX_LINE_CHARACTERS = 1_000_000
+"""A longer line is rejected (and skipped without being held in memory); real rows are far shorter."""
+
+
+def open_import_text(binary: IO[bytes]) -> IO[str]:
+    """An import file's bytes as text, read in chunks: UTF-8 (a BOM is dropped), line endings
+    kept for the line numbers, and invalid bytes kept as escapes so that only their row is
+    rejected (see :func:`read_import_file`) instead of the whole import stopping."""
+    return io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
+
+
 def read_import_file(stream: IO[str], filename: str, now: datetime) -> Iterator[Union[ImportRow, RejectedRow]]:
-    """Parsed rows of a CSV (by header) or JSON Lines file, chosen by extension or first character."""
+    """Parsed rows of a CSV (by header) or JSON Lines file, chosen by extension or first character.
+
+    Streams line by line. Every problem of one row (bytes that are not UTF-8, JSON nested too
+    deep, a cell too long, a quote left open, a field that fails its check) becomes a
+    :class:`RejectedRow` with its line number, and the other rows still go in. A file that
+    cannot be read as rows at all (not text, a CSV without a header of known columns) raises
+    :class:`UnreadableImportFile` before any row.
+    """
     for line, raw in _raw_rows(stream, filename):
         try:
             yield _parse_row(line, raw, now)
         except LoyaltyError as error:
             yield RejectedRow(line, error.message)
+        except RecursionError:
+            yield RejectedRow(line, "the row is nested too deeply")
 
 
 def _raw_rows(stream: IO[str], filename: str) -> Iterator[Tuple[int, object]]:
     name = filename.lower()
-    head: List[str] = []
+    lines = _lines(stream)
+    first = next(lines, None)
+    while first is not None and isinstance(first[1], str) and not first[1].strip():
+        first = next(lines, None)
+    if first is None:
+        return
+    number, text = first
+    if isinstance(text, LoyaltyError) or "\x00" in text:  # binary, UTF-16, a spreadsheet, an archive
+        raise UnreadableImportFile("the file is not UTF-8 text: import a CSV or JSON Lines file")
     if name.endswith((".jsonl", ".ndjson", ".json")):
         is_csv = False
     elif name.endswith(".csv"):
         is_csv = True
     else:
-        head = [stream.readline()]
-        is_csv = not head[0].lstrip().startswith("{")
-    lines = _chain(head, stream)
+        is_csv = not text.lstrip().startswith("{")
     if is_csv:
-        reader = csv.DictReader(lines)
-        for row in reader:
-            yield reader.line_num, row
+        yield from _csv_rows(number, text, lines)
         return
-    for number, text in enumerate(lines, start=1):
-        if not text.strip():
-            continue
+    for number, text in _chain([(number, text)], lines):
+        problem = text if isinstance(text, LoyaltyError) else _invalid_bytes(text)
+        if problem is not None:
+            yield number, problem
+        elif text.strip():
+            yield number, _json_row(text)
+
+
+def _lines(stream: IO[str]) -> Iterator[Tuple[int, Union[str, LoyaltyError]]]:
+    """``(line number, text)`` of every line, or, for a line longer than :data:`MAX_LINE_CHARACTERS`
+    (skipped without being held), its problem in place of its text."""
+    number = 0
+    while True:
         try:
-            yield number, json.loads(text)
-        except ValueError as error:
-            yield number, LoyaltyError(f"not valid JSON: {error}")
+            text = stream.readline(MAX_LINE_CHARACTERS + 1)
+        except UnicodeDecodeError as error:  # a stream opened without open_import_text
+            raise UnreadableImportFile(f"the file is not UTF-8 text after line {number}: {error.reason}") from None
+        if not text:
+            return
+        number += 1
+        if len(text) > MAX_LINE_CHARACTERS and not text.endswith(("\n", "\r")):
+            while text and not text.endswith(("\n", "\r")):
+                text = stream.readline(MAX_LINE_CHARACTERS)
+            yield number, LoyaltyError(f"the line is longer than {MAX_LINE_CHARACTERS} characters")
+            continue
+        yield number, text
 
 
-def _chain(head: List[str], rest: Iterable[str]) -> Iterator[str]:
+_INVALID_BYTE = re.compile("[\udc80-\udcff]")  # how errors="surrogateescape" keeps bytes that are not UTF-8
+
+
+def _invalid_bytes(text: str) -> Optional[LoyaltyError]:
+    bad = _INVALID_BYTE.search(text)
+    if bad is None:
+        return None
+    return LoyaltyError(f"not valid UTF-8 text: byte 0x{ord(bad.group()) - 0xDC00:02x} at character {bad.start() + 1}")
+
+
+def _csv_rows(number: int, header_text: str, lines: Iterator[Tuple[int, Union[str, LoyaltyError]]]
+              ) -> Iterator[Tuple[int, object]]:
+    """One record per line: a cell may hold commas and doubled quotes but no line break, so a
+    quote left open rejects its own line and never swallows the rows after it."""
+    header = _invalid_bytes(header_text) or _csv_cells(header_text)
+    if isinstance(header, LoyaltyError) or not set(cell.strip() for cell in header) & set(COLUMNS):
+        raise UnreadableImportFile(
+            "the file is not an order CSV: its first line must be a header naming columns such as "
+            "customer_id, order_id, placed_at, currency, total_amount")
+    for number, text in lines:
+        cells = text if isinstance(text, LoyaltyError) else _invalid_bytes(text) or _csv_cells(text)
+        if isinstance(cells, LoyaltyError):
+            yield number, cells
+        elif cells:
+            row: dict = dict(zip(header, cells))
+            if len(cells) > len(header):
+                row[None] = cells[len(header):]
+            yield number, row
+
+
+def _csv_cells(text: str) -> Union[List[str], LoyaltyError]:
+    try:
+        return next(csv.reader([text], strict=True), [])
+    except csv.Error as error:
+        if str(error) == "unexpected end of data":
+            return LoyaltyError("not valid CSV: a quoted cell is not closed on its line")
+        return LoyaltyError(f"not valid CSV: {error}")
+
+
+def _json_row(text: str) -> object:
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        return LoyaltyError(f"not valid JSON: {error}")
+    except RecursionError:
+        return LoyaltyError("not valid JSON: nested too deeply")
+
+
+def _chain(head: List, rest: Iterable) -> Iterator:
     yield from head
     yield from rest
 

@@ -42,9 +42,11 @@ class ImportReport:
     rejected: List[dict] = field(default_factory=list)
     notes: List[dict] = field(default_factory=list)
     seconds: float = 0.0
+    file_error: Optional[str] = None
 
     def to_json(self) -> dict:
         return {
+            **({"file_error": self.file_error} if self.file_error else {}),
             "rows": self.rows,
             "imported": self.imported,
             "already_present": self.already_present,
@@ -73,6 +75,10 @@ class RejectedRow:
     reason: str
 
 
+class UnreadableImportFile(LoyaltyError):
+    """The file cannot be read as rows at all (not text, not an order CSV): reported, nothing imported."""
+
+
 @dataclass
 class _Row:
     line: int
@@ -97,7 +103,7 @@ def import_orders(
     seen: Dict[str, str] = {}  # order_id -> request hash, for duplicates inside the file
     customers = set()
     pending: List[_Row] = []
-    for parsed in rows:
+    for parsed in _readable(rows, report):
         report.rows += 1
         try:
             if isinstance(parsed, RejectedRow):
@@ -128,6 +134,15 @@ def import_orders(
     report.customers = len(customers)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _readable(rows: Iterable[Union[ImportRow, RejectedRow]], report: ImportReport
+              ) -> Iterator[Union[ImportRow, RejectedRow]]:
+    """The rows; a file that cannot be read as rows ends them, its reason kept in the report."""
+    try:
+        yield from rows
+    except UnreadableImportFile as error:
+        report.file_error = error.message
 
 
 def _write(rows: List[_Row], now: datetime, report: ImportReport, progress: Callable[[int], None],

@@ -4,13 +4,12 @@ as ``python -m chalicelib.cli import``; the report lands beside it under ``impor
 """
 from __future__ import annotations
 
-import io
 import json
 import logging
 from datetime import datetime, timezone
 from urllib.parse import unquote_plus
 
-from ..api.import_rows import read_import_file
+from ..api.import_rows import open_import_text, read_import_file
 from .importer import import_orders
 
 IMPORT_PREFIX = "imports/"
@@ -24,7 +23,7 @@ def import_s3_object(bucket: str, key: str) -> dict:
 
     s3 = boto3.client("s3")
     body = s3.get_object(Bucket=bucket, Key=key)["Body"]
-    stream = io.TextIOWrapper(body, encoding="utf-8-sig", newline="")
+    stream = open_import_text(body)
     now = datetime.now(timezone.utc)
     report = import_orders(read_import_file(stream, key, now), now=now).to_json()
     report.update({"bucket": bucket, "key": key, "finished_at": datetime.now(timezone.utc).isoformat()})
@@ -35,8 +34,9 @@ def import_s3_object(bucket: str, key: str) -> dict:
     from ..store.event_stream import save_import_report
 
     save_import_report(key.split("/", 1)[-1], datetime.now(timezone.utc), report, f"s3://{bucket}/{report_key}")
-    logger.info("import of s3 object finished: rows=%s imported=%s already_present=%s rejected=%s",
-                report["rows"], report["imported"], report["already_present"], report["rejected"])
+    logger.info("import of s3 object finished: rows=%s imported=%s already_present=%s rejected=%s file_error=%s",
+                report["rows"], report["imported"], report["already_present"], report["rejected"],
+                report.get("file_error"))
     return report
 
 

@@ -1,5 +1,6 @@
 """Importing history: CSV and JSON Lines, rejected rows reported, re-import changes nothing,
 and the aggregates equal those of the same orders sent one by one through the API."""
+import gzip
 import io
 import json
 from datetime import datetime, timezone
@@ -184,3 +185,83 @@ def test_one_customers_long_history_is_split_into_transactions_of_at_most_100_it
         assert items <= MAX_ITEMS_PER_TRANSACTION
     report = run_import(text, name="big.csv")
     assert report.imported == 90 and not report.rejected
+
+
+HEADER = b"customer_id,order_id,placed_at,currency,total_amount,sku\r\n"
+
+
+def good(order_id, customer="ben"):
+    return f"{customer},{order_id},2026-03-01T10:00:00Z,GBP,1000,RUN-1\r\n".encode()
+
+
+BAD_CSV = (HEADER + good("v-1")
+           + b"ben,v-2,2026-03-01T10:00:00Z,GBP,1000,RUN-\xff\r\n"           # line 3: not UTF-8
+           + b"ben,v-3,2026-03-01T10:00:00Z,GBP,1000," + b"x" * 200_000 + b"\r\n"  # line 4: a 200 KB cell
+           + b'ben,"v-4,2026-03-01T10:00:00Z,GBP,1000,RUN-1\r\n'              # line 5: a quote left open
+           + good("v-5") + good("v-6", "ann"))
+BAD_JSONL = (json.dumps({"customer_id": "ben", "order_id": "j-1", "placed_at": "2026-03-01T10:00:00Z",
+                         "currency": "GBP", "total_amount": 1000}).encode() + b"\n"
+             + b'{"customer_id": "ben", "order_id": "j-2", "sku": "\xc3\x28"}\n'  # line 2: not UTF-8
+             + b"[" * 100_000 + b"\n"                                             # line 3: nested 100,000 deep
+             + b'{"customer_id": "ann", "order_id": "j-3", "placed_at": "2026-03-01T10:00:00Z", '
+               b'"currency": "GBP", "total_amount": 1000}\n')
+
+
+def import_via(via, client, tmp_path, name, data):
+    """Import ``data`` as file ``name`` through the CLI or an S3 upload; the summary it reports."""
+    if via == "cli":
+        path = tmp_path / name
+        path.write_bytes(data)
+        result = CliRunner().invoke(cli, ["import", str(path), "--json"])
+        assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+        summary, _ = json.JSONDecoder().raw_decode(result.output[result.output.index("{"):])
+        return summary, result
+    bucket = "loyalty-imports-test"
+    s3 = boto3.client("s3", region_name="eu-west-2")
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    s3.put_object(Bucket=bucket, Key=f"imports/{name}", Body=data)
+    client.lambda_.invoke("import_uploaded_file", client.events.generate_s3_event(bucket=bucket, key=f"imports/{name}"))
+    return json.loads(s3.get_object(Bucket=bucket, Key=f"import-reports/{name}.report.json")["Body"].read()), None
+
+
+@pytest.mark.parametrize("via", ["cli", "s3"])
+@pytest.mark.parametrize("name, data, imported, rejected", [
+    ("history.csv", BAD_CSV, {"v-1", "v-5", "v-6"}, {3: "UTF-8", 4: "field limit", 5: "not closed"}),
+    ("history.jsonl", BAD_JSONL, {"j-1", "j-3"}, {2: "UTF-8", 3: "nested too deeply"}),
+], ids=["csv", "jsonl"])
+def test_one_bad_byte_or_row_rejects_only_its_own_line_and_the_import_goes_on(
+        client, table, tmp_path, via, name, data, imported, rejected):
+    summary, _ = import_via(via, client, tmp_path, name, data)
+    assert summary["imported"] == len(imported) and "file_error" not in summary
+    reasons = {row["line"]: row["reason"] for row in summary["rejected_rows"]}
+    assert set(reasons) == set(rejected)
+    for line, words in rejected.items():
+        assert words in reasons[line]
+    recorded = {entry["order_id"] for customer in ("ben", "ann")
+                for entry in client.http.get(f"/v1/customers/{customer}/ledger").json_body["entries"]}
+    assert recorded == imported
+
+
+@pytest.mark.parametrize("via", ["cli", "s3"])
+@pytest.mark.parametrize("name, data, words", [
+    ("history.csv", gzip.compress(HEADER + good("v-1")), "not UTF-8 text"),
+    ("history.csv", "customer_id,order_id\n".encode("utf-16"), "not UTF-8 text"),
+    ("history.csv", b"name;email;spend\nBen;ben@example.com;1000\n", "not an order CSV"),
+], ids=["gzip", "utf-16", "not-csv"])
+def test_a_file_that_is_not_text_or_not_csv_is_reported_with_a_clear_message(
+        client, table, tmp_path, via, name, data, words):
+    summary, result = import_via(via, client, tmp_path, name, data)
+    assert words in summary["file_error"]
+    assert (summary["rows"], summary["imported"]) == (0, 0)
+    if result is not None:
+        assert result.exit_code == 1 and f"cannot import {name}: " in result.output
+        assert "Traceback" not in result.output
+
+
+def test_a_quote_left_open_rejects_its_own_line_and_never_swallows_the_rows_after_it(table):
+    text = (HEADER + b'ben,"v-1,2026-03-01T10:00:00Z,GBP,1000,RUN-1\r\n' + good("v-2")
+            + b'ben,v-3,2026-03-01T10:00:00Z,GBP,1000,"RUN ""1"", 2"\r\n').decode()
+    report = run_import(text)
+    assert (report.imported, [row["line"] for row in report.rejected]) == (2, [2])
+    assert "not closed" in report.rejected[0]["reason"]
+    assert customer_summary("ben", now=NOW)["stats"]["lifetime"]["orders"] == 2
