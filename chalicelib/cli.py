@@ -397,10 +397,18 @@ def fit_value_model_command(segments: int, dry_run: bool, force: bool, as_json: 
         click.echo("fit-value-model needs numpy and scipy: pip install -r requirements-batch.txt", err=True)
         sys.exit(2)
     from .services.value_fit import fit_and_store
+    from .store.repository import approximate_item_count
 
-    with click.progressbar(label="scanning purchase days", file=sys.stderr, length=0, show_pos=True) as bar:
+    # Progress on stderr, per Scan page: items read of the table's (approximate) item count.
+    with click.progressbar(label="scanning the table", file=sys.stderr, length=approximate_item_count() or 0,
+                           show_pos=True, show_percent=True) as bar:
         result = _operator_call(lambda: fit_and_store(segments=segments, dry_run=dry_run, force=force,
                                                       operator=_operator(), progress=bar.update))
+    scan = result.get("scan") or {}
+    if scan:
+        click.echo(f"scanned {scan['items_scanned']} items ({scan['purchase_days']} purchase days) in "
+                   f"{scan['seconds']:.1f} s, {scan['items_per_second']} items/s, {scan['segments']} segments",
+                   err=True)
     if as_json:
         click.echo(json.dumps(result, indent=2))
     else:

@@ -25,6 +25,8 @@ class Settings:
     rules_cache_seconds: float
     quote_ttl_seconds: int
     import_workers: int
+    batch_read_timeout_seconds: float = 60.0
+    batch_page_attempts: int = 6
 
 
 @lru_cache(maxsize=1)
@@ -41,4 +43,7 @@ def settings() -> Settings:
         rules_cache_seconds=float(os.environ.get("LOYALTY_RULES_CACHE_SECONDS", "30")),
         quote_ttl_seconds=int(os.environ.get("LOYALTY_QUOTE_TTL_SECONDS", "900")),
         import_workers=max(1, int(os.environ.get("LOYALTY_IMPORT_WORKERS", "8"))),
+        # Batch commands (fit-value-model) only; the request path keeps its 4 s (store/models.py).
+        batch_read_timeout_seconds=float(os.environ.get("LOYALTY_BATCH_READ_TIMEOUT_SECONDS", "60")),
+        batch_page_attempts=max(1, int(os.environ.get("LOYALTY_BATCH_PAGE_ATTEMPTS", "6"))),
     )

@@ -6,8 +6,11 @@ Operator batch only: it Scans the whole table in parallel segments and needs num
 """
 from __future__ import annotations
 
+import threading
+import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -19,22 +22,44 @@ MIN_CUSTOMERS = 100
 """Fewer customers with purchases than this give parameters too loose to act on."""
 
 
-def purchase_summaries(today: date, segments: int = 4,
-                       progress: Optional[Callable[[int], None]] = None) -> List[PurchaseSummary]:
-    """One summary per customer with a standing purchase, read by a parallel Scan."""
+@dataclass
+class ScanFigures:
+    """What the fit's Scan read: every item of the table, of which the purchase days are kept."""
+
+    segments: int
+    items_scanned: int = 0
+    purchase_days: int = 0
+    seconds: float = 0.0
+
+    def to_json(self) -> dict:
+        rate = self.items_scanned / self.seconds if self.seconds else 0.0
+        return {"segments": self.segments, "items_scanned": self.items_scanned, "purchase_days": self.purchase_days,
+                "seconds": round(self.seconds, 3), "items_per_second": round(rate)}
+
+
+def purchase_summaries(today: date, segments: int = 4, progress: Optional[Callable[[int], None]] = None,
+                       figures: Optional[ScanFigures] = None) -> List[PurchaseSummary]:
+    """One summary per customer with a standing purchase, read by a parallel Scan.
+
+    ``progress`` is told the number of items each page read, as it is read."""
+    figures = figures or ScanFigures(segments)
+    lock = threading.Lock()
+    started = time.perf_counter()
 
     def read(segment: int) -> List[Tuple[str, str, int, int]]:
-        rows = []
-        for row in store.scan_purchase_days(segment, segments):
-            rows.append(row)
-            if progress and len(rows) % 1000 == 0:
-                progress(1000)
-        if progress:
-            progress(len(rows) % 1000)
+        rows: List[Tuple[str, str, int, int]] = []
+        for page, scanned in store.scan_purchase_days(segment, segments):
+            rows.extend(page)
+            with lock:
+                figures.items_scanned += scanned
+                figures.purchase_days += len(page)
+            if progress:
+                progress(scanned)
         return rows
 
     with ThreadPoolExecutor(max_workers=segments) as pool:
         parts = list(pool.map(read, range(segments)))
+    figures.seconds = time.perf_counter() - started
     # Grouped after all segments: DynamoDB splits segments by partition, but nothing here relies on it.
     buckets: Dict[str, List[Tuple[str, int, int]]] = defaultdict(list)
     for part in parts:
@@ -56,11 +81,15 @@ def fit_and_store(*, segments: int = 4, dry_run: bool = False, force: bool = Fal
     from .rules import current_rules, forget_cached_rules, replace_rules, rules_json
 
     now = now or clock.now()
-    summaries = purchase_summaries(now.date(), segments, progress)
+    figures = ScanFigures(segments)
+    summaries = purchase_summaries(now.date(), segments, progress, figures)
     if len(summaries) < 2:
-        return {"stored": False, "customers": len(summaries), "reason": "too few customers with purchases to fit"}
+        return {"stored": False, "customers": len(summaries), "reason": "too few customers with purchases to fit",
+                "scan": figures.to_json()}
+    fit_started = time.perf_counter()
     model = fit_value_model(summaries, fitted_at=now.isoformat().replace("+00:00", "Z"))
-    answer = {"stored": False, "customers": len(summaries), "model": model}
+    answer = {"stored": False, "customers": len(summaries), "model": model, "scan": figures.to_json(),
+              "fit_seconds": round(time.perf_counter() - fit_started, 3)}
     problems = []
     if not model["converged"]:
         problems.append("the fit did not converge")

@@ -358,11 +358,21 @@ def purchase_days(customer_id: str) -> List[Tuple[str, int, int]]:
             for item in PurchaseDayItem.query(customer_pk(customer_id), key_range(DAY_PREFIX))]
 
 
-def scan_purchase_days(segment: int, total_segments: int) -> Iterator[Tuple[str, str, int, int]]:
-    """``(customer_id, day, orders, net_spend)`` of every purchase-day item in one segment of a
-    parallel Scan (the batch fit of the value model; never on a request path)."""
-    for item in PurchaseDayItem.scan(segment=segment, total_segments=total_segments):
-        yield item.customer_id, item.day, int(item.orders), int(item.net_spend)
+def scan_purchase_days(segment: int, total_segments: int) -> Iterator[Tuple[List[Tuple[str, str, int, int]], int]]:
+    """Page by page, ``(customer_id, day, orders, net_spend)`` of the purchase-day items in one
+    segment of a parallel Scan, with the number of items the page read (the batch fit of the
+    value model, through the batch client: long timeouts, page-level retry; never on a request path)."""
+    from .batch_reads import scan_pages
+
+    for page in scan_pages(PurchaseDayItem, ["customer_id", "day", "orders", "net_spend"], segment, total_segments):
+        yield [(item.customer_id, item.day, int(item.orders), int(item.net_spend)) for item in page.items], page.scanned
+
+
+def approximate_item_count() -> Optional[int]:
+    """The table's item count as DynamoDB last reported it (a progress bar's length)."""
+    from .batch_reads import approximate_item_count as count
+
+    return count()
 
 
 def load_profile_stats(customer_id: str) -> Optional[CustomerStats]:

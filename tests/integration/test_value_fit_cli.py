@@ -78,3 +78,30 @@ def test_a_dry_run_stores_nothing_and_a_thin_sample_is_refused_unless_forced(tab
     forced = CliRunner().invoke(cli, ["fit-value-model", "--force"])
     assert forced.exit_code == 0, forced.output
     assert "stored as rules version 1" in forced.output and rules_version() == 1
+
+
+def test_fit_value_model_survives_scan_pages_that_time_out(table, monkeypatch):
+    """A page slower than the read timeout, again and again (a large table): the request
+    path's client gives up after three attempts; the batch read retries the page and finishes."""
+    from botocore.endpoint import Endpoint
+    from botocore.exceptions import ReadTimeoutError
+
+    write_customers(400)
+    real, timeouts = Endpoint._do_get_response, []
+
+    def slow_first_page_of_segment_0(self, request, operation_model, context):
+        body = json.loads(request.body or b"{}")
+        if operation_model.name == "Scan" and body.get("Segment") == 0 and len(timeouts) < 4:
+            timeouts.append(1)
+            return None, ReadTimeoutError(endpoint_url=request.url)
+        return real(self, request, operation_model, context)
+
+    monkeypatch.setattr(Endpoint, "_do_get_response", slow_first_page_of_segment_0)
+    result = CliRunner().invoke(cli, ["fit-value-model", "--dry-run", "--json", "--segments", "2"])
+    assert result.exit_code == 0, result.output
+    assert len(timeouts) == 4
+    answer = json.loads(result.stdout[result.stdout.index("{\n"):])  # after any JSON log line
+    assert "Scan page of segment 0 failed (ReadTimeoutError)" in result.output  # the retry is noted
+    assert answer["customers"] == 400 and answer["reason"] == "dry run"
+    assert answer["scan"]["purchase_days"] == answer["scan"]["items_scanned"] > 400
+    assert f"scanned {answer['scan']['items_scanned']} items" in result.stderr
