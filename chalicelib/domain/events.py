@@ -32,7 +32,7 @@ from .times import iso_utc
 EVENT_TYPES = (
     "customer.tier_changed", "customer.tier_expiring", "order.recorded", "order.event_recorded",
     "address.review_required", "address.verify_required", "goodwill.granted", "credit.granted",
-    "credit.spent", "credit.returned", "customer.merged", "customer.erased", "import.finished",
+    "credit.spent", "credit.returned", "credit.expired", "customer.merged", "customer.erased", "import.finished",
 )
 
 
@@ -51,6 +51,7 @@ class ItemChange:
     new: Optional[Mapping[str, Any]]
     sequence: str
     at: datetime
+    by_ttl: bool = False  # a REMOVE made by DynamoDB's Time to Live (userIdentity: dynamodb.amazonaws.com)
 
     @property
     def item_type(self) -> Optional[str]:
@@ -239,10 +240,14 @@ def _profile(change: ItemChange) -> List[DomainEvent]:
         events.append(DomainEvent(stable_id("customer.erased", customer_id, iso_utc(at)), "customer.erased",
                                   customer_id, at or change.at, {"erased_at": iso_utc(at)}))
     if new.get("merged_into") and new.get("merged_into") != old.get("merged_into"):
-        target = new["merged_into"]
-        events.append(DomainEvent(stable_id("customer.merged", customer_id, target), "customer.merged", target,
-                                  change.at, {"source_customer_id": customer_id, "target_customer_id": target}))
+        events.append(merged_event(customer_id, new["merged_into"], change.at))
     return events
+
+
+def merged_event(source: str, target: str, at: datetime) -> DomainEvent:
+    """``customer.merged``, announced to the target (the record the store keeps)."""
+    return DomainEvent(stable_id("customer.merged", source, target), "customer.merged", target, at,
+                       {"source_customer_id": source, "target_customer_id": target})
 
 
 def _import_report(change: ItemChange) -> List[DomainEvent]:
@@ -260,6 +265,93 @@ _MAPPERS = {
     "order": _order, "order_event": _order_event, "decision": _decision, "adjustment": _adjustment,
     "credit_movement": _credit_movement, "profile": _profile, "import_report": _import_report,
 }
+
+
+# ------------------------------------------------------------------ credit expiry
+
+CREDIT_EXPIRY_TYPE = "credit_expiry"
+
+
+def expired_grant(change: ItemChange) -> Optional[Tuple[str, str]]:
+    """(customer id, grant id) when Time to Live removed a grant's expiry marker: the grant has
+    expired. Any other removal of a marker (an operator's, a test's) announces nothing."""
+    if change.kind != "REMOVE" or change.item_type != CREDIT_EXPIRY_TYPE or not change.by_ttl or change.old is None:
+        return None
+    return _field(change.old, "customer_id"), _field(change.old, "grant_id")
+
+
+def credit_expired(grant: Mapping[str, Any], now: datetime) -> List[DomainEvent]:
+    """``credit.expired`` for a grant (its item's image) that has expired by ``now`` with credit
+    left: the amount is what was still unspent, read from the grant (``remaining``), so credit
+    spent or given back before the expiry is counted where it belongs. A grant spent to nothing,
+    one without expiry or not yet expired announces nothing. ``occurred_at`` is the grant's
+    expiry, not the moment the marker was removed (Time to Live may lag by a day or two), so a
+    replay gives the same event."""
+    expires_at = _time(grant, "expires_at")
+    if expires_at is None or expires_at > now:
+        return []
+    remaining = _int(grant, "remaining")
+    if remaining <= 0:
+        return []
+    customer_id, grant_id = _field(grant, "customer_id"), _field(grant, "grant_id")
+    detail = {"grant_id": grant_id, "amount": _money(remaining, _field(grant, "currency")),
+              "granted": _money(_int(grant, "amount"), grant["currency"]), "source": grant.get("source"),
+              "expired_at": iso_utc(expires_at)}
+    return [DomainEvent(stable_id("credit.expired", customer_id, grant_id), "credit.expired", customer_id,
+                        expires_at, detail)]
+
+
+# ------------------------------------------------------------------ replay
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What a replay found: the events (oldest first) and the items it could not read."""
+
+    events: Tuple[DomainEvent, ...]
+    malformed: int
+
+
+def replay_events(images: Sequence[Mapping[str, Any]], since: datetime, until: datetime, now: datetime) -> Replay:
+    """The events a customer's items announced (or, for an expiry, will announce) with
+    ``since <= occurred_at < until``, rebuilt from the items as they are now, with the
+    ``event_id`` each had the first time: a consumer that deduplicates on it sees nothing twice.
+
+    ``images``: every item of the customer's partition, of the orders its ledger names, and the
+    merge audits that name it. Each item is mapped as its first write was (an ``INSERT``);
+    an order a merge moved is mapped as it was before the move (its first customer). Tier events
+    are not rebuilt: their ids come from stream sequence numbers a replay cannot know, and a
+    tier is a state the customer summary answers (docs/events.md, Replay).
+    """
+    found: Dict[str, DomainEvent] = {}
+    malformed = 0
+    for image in images:
+        try:
+            for event in _replayed(image, now):
+                found[event.event_id] = event
+        except MalformedChange:
+            malformed += 1
+    chosen = sorted((event for event in found.values() if since <= event.occurred_at < until),
+                    key=lambda event: (event.occurred_at, event.type, event.event_id))
+    return Replay(tuple(chosen), malformed)
+
+
+def _replayed(image: Mapping[str, Any], now: datetime) -> List[DomainEvent]:
+    item_type = image.get("item_type")
+    if item_type == "credit_grant":
+        return credit_expired(image, now)
+    if item_type == "adjustment" and image.get("kind") == "merge":
+        source = str(_field(image, "request_hash")).partition("merge:")[2] or None
+        if source is None:
+            raise MalformedChange("merge audit without its source")
+        return [merged_event(source, _field(image, "customer_id"), _time(image, "at") or now)]
+    if item_type == "order" and image.get("merged_from"):
+        image = {**image, "customer_id": image["merged_from"], "merged_from": None}  # as first written
+    change = ItemChange("INSERT", {}, None, image, "0", now)
+    events = events_for(change)
+    if item_type == "profile":  # its merge is announced from the audit, which knows when
+        events = [event for event in events if event.type != "customer.merged"]
+    return events
 
 
 # ------------------------------------------------------------------ tiers

@@ -15,7 +15,8 @@ from collections import Counter
 from typing import Iterable, List, Mapping, Sequence
 
 from ..domain.events import (
-    DomainEvent, ItemChange, MalformedChange, advance_tier, events_for, tier_inputs, watch_from,
+    DomainEvent, ItemChange, MalformedChange, advance_tier, credit_expired, events_for, expired_grant, tier_inputs,
+    watch_from,
 )
 from ..store import event_stream as stream
 from .rules import current_rules
@@ -53,6 +54,7 @@ def handle_stream_batch(records: Sequence[Mapping], publisher) -> dict:
                          type(error).__name__, record.get("eventID"))
             _log_counts(counts)
             return {"batchItemFailures": [{"itemIdentifier": sequence}]}
+        _count_expired(events)
         counts["events"] += len(events)
         counts["mapped"] += 1
     _log_counts(counts)
@@ -61,10 +63,16 @@ def handle_stream_batch(records: Sequence[Mapping], publisher) -> dict:
 
 # Types that are never events (the consumer's own writes, read models): not worth a count.
 _QUIET = {"tier_watch", "ledger", "purchase_day", "address", "promotion_use", "promotion_budget", "credit_grant",
-          "month"}
+          "month", "credit_expiry"}
 
 
 def _events_of(change: ItemChange, rules):
+    expired = expired_grant(change)
+    if expired is not None:  # Time to Live removed a grant's expiry marker: what was left of it expired
+        grant = stream.credit_grant_image(*expired)
+        if grant is None:
+            raise MalformedChange("credit expiry marker of a grant that is not there")
+        return credit_expired(grant, change.at), None
     events: List[DomainEvent] = list(events_for(change))
     inputs = tier_inputs(change)
     if inputs is None:
@@ -94,6 +102,17 @@ def _inputs_before(change: ItemChange, customer_id: str):
         else:
             months[month] = (int(change.old.get("orders") or 0), int(change.old.get("net_spend") or 0))
     return profile, months
+
+
+def _count_expired(events: Sequence[DomainEvent]) -> None:
+    """The ``CreditExpired`` business metric (EMF), once the expiry is announced."""
+    pending = [("CreditExpired", event.detail["amount"]["amount"], "None",
+                (("source", event.detail.get("source") or "unknown"),))
+               for event in events if event.type == "credit.expired"]
+    if pending:
+        from ..observability import flush_metrics
+
+        flush_metrics(pending)
 
 
 def _log_counts(counts: Counter) -> None:

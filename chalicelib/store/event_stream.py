@@ -13,8 +13,8 @@ from pynamodb.exceptions import PutError
 
 from ..domain.events import ItemChange, MalformedChange, TierWatch
 from .models import (
-    IMPORT_REPORT_SK, MONTH_PREFIX, PROFILE_SK, TIER_WATCH_SK, ImportReportItem, TableItem, TierWatchItem,
-    customer_pk, key_range,
+    CREDIT_GRANT_PREFIX, IMPORT_REPORT_SK, MONTH_PREFIX, PROFILE_SK, TIER_WATCH_SK, ImportReportItem, TableItem,
+    TierWatchItem, audit_sk, customer_pk, key_range, order_pk,
 )
 
 _deserializer = TypeDeserializer()
@@ -42,8 +42,11 @@ def change_from_record(record: Mapping[str, Any]) -> ItemChange:
         body = record["dynamodb"]
         created = body["ApproximateCreationDateTime"]
         at = created if isinstance(created, datetime) else datetime.fromtimestamp(float(created), timezone.utc)
+        identity = record.get("userIdentity") or {}
+        by_ttl = identity.get("type") == "Service" and identity.get("principalId") == "dynamodb.amazonaws.com"
         return ItemChange(record["eventName"], _image(body.get("Keys")) or {}, _image(body.get("OldImage")),
-                          _image(body.get("NewImage")), str(body["SequenceNumber"]), at.astimezone(timezone.utc))
+                          _image(body.get("NewImage")), str(body["SequenceNumber"]), at.astimezone(timezone.utc),
+                          by_ttl)
     except (KeyError, TypeError, ValueError) as error:
         raise MalformedChange(f"stream record unreadable ({type(error).__name__})") from None
 
@@ -82,6 +85,45 @@ def tier_inputs_now(customer_id: str) -> Tuple[Optional[Dict[str, Any]], Dict[st
     for item in TableItem.query(customer_pk(customer_id), key_range(MONTH_PREFIX), consistent_read=True):
         months[item.month] = (int(item.orders or 0), int(item.net_spend or 0))
     return _image(raw), months
+
+
+# ------------------------------------------------------------------ credit expiry and replay
+
+
+def credit_grant_image(customer_id: str, grant_id: str) -> Optional[Dict[str, Any]]:
+    """A credit grant as the stream would show it (plain values), read consistently."""
+    raw = TableItem._get_connection().get_item(customer_pk(customer_id), CREDIT_GRANT_PREFIX + grant_id,
+                                               consistent_read=True).get("Item")
+    return _image(raw)
+
+
+def _partition(pk: str) -> Iterator[Dict[str, Any]]:
+    connection, start = TableItem._get_connection(), None
+    while True:
+        answer = connection.query(pk, consistent_read=True, exclusive_start_key=start)
+        for raw in answer.get("Items", []):
+            yield _image(raw)
+        start = answer.get("LastEvaluatedKey")
+        if not start:
+            return
+
+
+def customer_event_items(customer_id: str) -> List[Dict[str, Any]]:
+    """What a replay of the customer's events reads, as plain images: every item of the
+    customer's partition, the partitions of the orders its ledger names (the order and its
+    events), and, for a record merged into another, the target's audit of that merge.
+    Reads grow with the customer's history (one Query per order): an operator's command."""
+    items = list(_partition(customer_pk(customer_id)))
+    order_ids = sorted({item["order_id"] for item in items if item.get("item_type") == "ledger" and item.get("order_id")})
+    for order_id in order_ids:
+        items.extend(_partition(order_pk(order_id)))
+    profile = next((item for item in items if item.get("item_type") == "profile"), None)
+    if profile is not None and profile.get("merged_into"):
+        raw = TableItem._get_connection().get_item(customer_pk(profile["merged_into"]),
+                                                   audit_sk("merge", customer_id), consistent_read=True).get("Item")
+        if raw is not None:
+            items.append(_image(raw))
+    return items
 
 
 # ------------------------------------------------------------------ import report

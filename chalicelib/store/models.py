@@ -18,6 +18,7 @@ CUSTOMER#<customer_id>   AUDIT#ERASURE, AUDIT#MERGE#<source_id>          adjustm
 CUSTOMER#<customer_id>   DAY#2026-11-20                                  purchase_day
 CUSTOMER#<customer_id>   PROFILE#CREDIT#<grant_id>                       credit_grant
 CUSTOMER#<customer_id>   CREDIT#2026-11-20T10:15:00Z#<movement_id>       credit_movement
+CUSTOMER#<customer_id>   EXPIRY#CREDIT#<grant_id>                        credit_expiry
 QUOTE#<quote_id>         DECISION                                        decision
 PROMOTION#<CODE>         BUDGET                                          promotion_budget
 APIKEY#<sha256 of key>   APIKEY                                          api_key
@@ -59,6 +60,7 @@ ADJUSTMENT_PREFIX = "ADJUSTMENT#"  # an operator's adjustment, by its client-cho
 AUDIT_PREFIX = "AUDIT#"  # what the system audits itself (erasure, merge): no client id can reach it
 CREDIT_GRANT_PREFIX = "PROFILE#CREDIT#"
 CREDIT_MOVEMENT_PREFIX = "CREDIT#"
+CREDIT_EXPIRY_PREFIX = "EXPIRY#CREDIT#"
 
 
 def key_range(prefix: str):
@@ -317,6 +319,20 @@ class CreditMovementItem(TableItem, discriminator="credit_movement"):
     by = UnicodeAttribute(null=True)  # who: an operator's ARN, or "api"
     source = UnicodeAttribute(null=True)
     reason = UnicodeAttribute(null=True)
+
+
+class CreditExpiryItem(TableItem, discriminator="credit_expiry"):
+    """A grant's expiry marker, written with the grant: DynamoDB's Time to Live removes it after
+    ``expires_at`` (epoch seconds, the table's one TTL attribute), and that removal on the stream
+    is what announces ``credit.expired`` (docs/events.md). The grant's own ``expires_at`` is a
+    string, which Time to Live ignores: grants are never removed. Outside ``PROFILE``."""
+
+    customer_id = UnicodeAttribute()
+    grant_id = UnicodeAttribute()
+    amount = NumberAttribute()  # as granted; what expires is read from the grant
+    currency = UnicodeAttribute()
+    grant_expires_at = UTCDateTimeAttribute()
+    expires_at = NumberAttribute()  # epoch seconds, rounded up: never before the grant expires
 
 
 class DecisionItem(TableItem, discriminator="decision"):

@@ -8,6 +8,7 @@ condition on what was read, and a stale read becomes a retry, never a lost write
 """
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -25,6 +26,7 @@ from .models import (
     ADJUSTMENT_PREFIX,
     AUDIT_PREFIX,
     CREDIT_GRANT_PREFIX,
+    CREDIT_EXPIRY_PREFIX,
     CREDIT_MOVEMENT_PREFIX,
     DAY_PREFIX,
     LEDGER_PREFIX,
@@ -35,6 +37,7 @@ from .models import (
     AddressItem,
     AdjustmentItem,
     CreditGrantItem,
+    CreditExpiryItem,
     CreditMovementItem,
     DecisionItem,
     LedgerItem,
@@ -628,10 +631,24 @@ def _give_back_credit(tx: TransactWrite, back: CreditBack) -> None:
     for movement in back.movements:
         tx.save(_movement_item(back.customer_id, movement), condition=CreditMovementItem.pk.does_not_exist())
     if back.new_grant is not None and back.grant_customer_id is not None:
-        tx.save(_grant_item(back.grant_customer_id, back.new_grant), condition=CreditGrantItem.pk.does_not_exist())
+        _save_grant(tx, back.grant_customer_id, back.new_grant)
         if back.grant_movement is not None:
             tx.save(_movement_item(back.grant_customer_id, back.grant_movement),
                     condition=CreditMovementItem.pk.does_not_exist())
+
+
+def _save_grant(tx: TransactWrite, customer_id: str, grant: CreditGrant) -> None:
+    """A new grant and, when it expires, its expiry marker (see :class:`CreditExpiryItem`)."""
+    tx.save(_grant_item(customer_id, grant), condition=CreditGrantItem.pk.does_not_exist())
+    if grant.expires_at is not None:
+        tx.save(CreditExpiryItem(customer_pk(customer_id), CREDIT_EXPIRY_PREFIX + grant.grant_id,
+                                 customer_id=customer_id, grant_id=grant.grant_id, amount=grant.amount,
+                                 currency=_base_currency(), grant_expires_at=grant.expires_at,
+                                 expires_at=math.ceil(grant.expires_at.timestamp())))
+
+
+def _has_expiry(grant: Optional[CreditGrant]) -> int:
+    return int(grant is not None and grant.expires_at is not None)
 
 
 def _grant_item(customer_id: str, grant: CreditGrant) -> CreditGrantItem:
@@ -1085,14 +1102,15 @@ def commit_adjustment(customer_id: str, adjustment_id: str, kind: str, at: datet
                           actions=[MonthItem.item_type.set(MonthItem), MonthItem.customer_id.set(customer_id),
                                    MonthItem.month.set(month), MonthItem.goodwill.add(goodwill_base)])
             if credit_grant is not None:
-                tx.save(_grant_item(customer_id, credit_grant), condition=CreditGrantItem.pk.does_not_exist())
+                _save_grant(tx, customer_id, credit_grant)
             if credit_movement is not None:
                 tx.save(_movement_item(customer_id, credit_movement), condition=CreditMovementItem.pk.does_not_exist())
     except TransactWriteError as error:
         codes = cancellation_codes(error)
         if codes and codes[0] == "ConditionalCheckFailed":
             raise EventAlreadyExists(adjustment_id) from error
-        profile_index = 2 + (credit_grant is not None) + (credit_movement is not None)  # Puts come first
+        # Puts come first: the adjustment, the ledger entry, the grant, its expiry marker, the journal line.
+        profile_index = 2 + (credit_grant is not None) + _has_expiry(credit_grant) + (credit_movement is not None)
         if len(codes) > profile_index and codes[profile_index] == "ConditionalCheckFailed":
             raise LookupError(customer_id) from error
         raise

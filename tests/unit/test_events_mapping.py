@@ -178,3 +178,87 @@ def test_a_tier_held_by_its_grace_period_is_announced_as_expiring_once():
     assert [event.type for event in events] == ["customer.tier_expiring"]
     assert events[0].detail["tier"] == "Silver" and events[0].detail["grace_until"] == "2026-12-01T00:00:00Z"  # October closes at 1 Nov 00:00, +30 days
     assert "Silver" in events[0].detail["to_keep"] and watch.basis == "grace"
+
+
+# ---------------------------------------------------------------- credit.expired (Time to Live removes a marker)
+
+def marker_image(**extra):
+    return {"item_type": "credit_expiry", "customer_id": "c-1", "grant_id": "adj-g1", "amount": 1000,
+            "currency": "GBP", "grant_expires_at": STAMP, "expires_at": 1795169700, **extra}
+
+
+def grant_image(**extra):
+    return {"item_type": "credit_grant", "customer_id": "c-1", "grant_id": "adj-g1", "source": "goodwill",
+            "amount": 1000, "spent": 700, "returned": 100, "remaining": 400, "currency": "GBP",
+            "granted_at": "2026-10-01T09:00:00.000000+0000", "expires_at": STAMP, "reason": "late parcel", **extra}
+
+
+def removal(old, by_ttl):
+    return ItemChange("REMOVE", {}, old, None, "300", AT, by_ttl)
+
+
+def test_only_time_to_live_removing_a_marker_means_a_grant_expired():
+    from chalicelib.domain.events import expired_grant
+
+    assert expired_grant(removal(marker_image(), by_ttl=True)) == ("c-1", "adj-g1")
+    assert expired_grant(removal(marker_image(), by_ttl=False)) is None  # somebody deleted it: no expiry
+    assert expired_grant(change(marker_image())) is None  # its write announces nothing
+    assert events_for(change(marker_image())) == []
+    with pytest.raises(MalformedChange):
+        expired_grant(removal({"item_type": "credit_expiry", "customer_id": "c-1"}, by_ttl=True))
+
+
+def test_credit_expired_carries_what_was_left_unspent_at_the_grants_expiry_without_the_reason():
+    from chalicelib.domain.events import credit_expired
+
+    (event,) = credit_expired(grant_image(), AT)
+    body = event.to_json()
+    assert body["type"] == "credit.expired" and body["customer_id"] == "c-1"
+    assert body["detail"]["amount"] == {"amount": 400, "currency": "GBP"}  # 1000 - 700 + 100
+    assert body["detail"]["granted"] == {"amount": 1000, "currency": "GBP"} and body["detail"]["source"] == "goodwill"
+    assert body["occurred_at"] == "2026-11-20T10:15:00Z"  # the grant's expiry, not when TTL got to it
+    assert "late parcel" not in json.dumps(body)
+    assert credit_expired(grant_image(), datetime(2026, 12, 30, tzinfo=timezone.utc))[0].event_id == event.event_id
+
+
+def test_a_spent_grant_a_grant_without_expiry_or_not_yet_expired_announces_nothing():
+    from chalicelib.domain.events import credit_expired
+
+    assert credit_expired(grant_image(spent=1100, remaining=0), AT) == []
+    assert credit_expired(grant_image(expires_at=None), AT) == []
+    assert credit_expired(grant_image(), datetime(2026, 11, 20, 10, 14, tzinfo=timezone.utc)) == []
+
+
+# ---------------------------------------------------------------- replay
+
+def test_replay_rebuilds_the_customers_events_in_the_range_with_their_original_ids():
+    from chalicelib.domain.events import replay_events
+
+    placed = order_image(recorded_at="2026-11-20T10:15:00.000000+0000")
+    live = {event.type: event.event_id for event in events_for(change(placed))}
+    merged_here = order_image(order_id="o-2", customer_id="c-1", merged_from="c-0",
+                              recorded_at="2026-11-21T08:00:00.000000+0000")
+    first_written = events_for(change(order_image(order_id="o-2", customer_id="c-0",
+                                                  recorded_at="2026-11-21T08:00:00.000000+0000")))
+    audit = {"item_type": "adjustment", "kind": "merge", "customer_id": "c-1", "adjustment_id": "m-1",
+             "request_hash": "merge:c-0", "at": "2026-11-22T08:00:00.000000+0000", "details": "{}"}
+    profile = {"item_type": "profile", "customer_id": "c-1", "lifetime_orders": 9, "lifetime_net_spend": 90000}
+    month = {"item_type": "month", "customer_id": "c-1", "month": "2026-11", "orders": 9, "net_spend": 90000}
+    too_late = order_image(order_id="o-3", recorded_at="2026-11-25T08:00:00.000000+0000")
+    replay = replay_events([profile, month, too_late, audit, merged_here, placed],
+                           datetime(2026, 11, 20, tzinfo=timezone.utc), datetime(2026, 11, 25, tzinfo=timezone.utc),
+                           AT)
+    assert [(event.type, event.customer_id, event.detail.get("order_id")) for event in replay.events] == [
+        ("order.recorded", "c-1", "o-1"), ("order.recorded", "c-0", "o-2"), ("customer.merged", "c-1", None)]
+    assert replay.events[0].event_id == live["order.recorded"]
+    assert replay.events[1].event_id == first_written[0].event_id  # announced before the merge moved it
+    assert replay.events[2].detail == {"source_customer_id": "c-0", "target_customer_id": "c-1"}
+    assert replay.malformed == 0
+
+
+def test_replay_counts_an_unreadable_item_and_goes_on():
+    from chalicelib.domain.events import replay_events
+
+    replay = replay_events([order_image(total_amount="lots"), order_image(order_id="o-2")],
+                           datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2027, 1, 1, tzinfo=timezone.utc), AT)
+    assert [event.detail["order_id"] for event in replay.events] == ["o-2"] and replay.malformed == 1
