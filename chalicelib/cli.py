@@ -7,6 +7,7 @@ target table comes from the environment (``LOYALTY_TABLE``, ``DYNAMODB_ENDPOINT`
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -527,9 +528,6 @@ def seed_demo_command() -> None:
         click.echo(line)
 
 
-if __name__ == "__main__":
-    cli()
-
 
 @cli.group("events")
 def events_group() -> None:
@@ -564,3 +562,55 @@ def events_tail(path: Path, as_json: bool, from_start: bool, once: bool) -> None
                 continue
             if line.strip():
                 click.echo(line.rstrip("\n") if as_json else short_line(json.loads(line)))
+
+
+@events_group.command("replay")
+@click.argument("customer_id")
+@click.option("--since", required=True, help="From this time (ISO 8601 with offset), included.")
+@click.option("--until", help="Up to this time (ISO 8601 with offset), excluded. Default: now.")
+@click.option("--file", "path", type=click.Path(dir_okay=False, path_type=Path), default=Path(".data/events.jsonl"),
+              show_default=True, help="Locally (no LOYALTY_EVENT_BUS): the events file to append to.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was sent as one JSON document.")
+def events_replay(customer_id: str, since: str, until: Optional[str], path: Path, as_json: bool) -> None:
+    """Re-send CUSTOMER_ID's events that occurred in [--since, --until) with their original
+    event_ids (a consumer deduplicating on event_id takes only what it lacks). To the stage's
+    bus when LOYALTY_EVENT_BUS is set, else appended to the local events file. Tier events are
+    not replayed (docs/events.md, Replay)."""
+    from .event_bus import EventBridgePublisher, JsonlPublisher, short_line
+    from .services.event_replay import NothingToReplay, replay_customer_events
+
+    bus = os.environ.get("LOYALTY_EVENT_BUS")
+    publisher = (EventBridgePublisher(bus, os.environ.get("LOYALTY_EVENTS_DLQ_URL") or None) if bus
+                 else JsonlPublisher(path))
+    try:
+        start = _aware(since, "--since")
+        end = _aware(until, "--until") if until else datetime.now(timezone.utc)
+        summary = _operator_call(lambda: replay_customer_events(customer_id, start, end, publisher))
+    except NothingToReplay:
+        click.echo(f"error: no customer {customer_id}", err=True)
+        sys.exit(1)
+    except ValueError as problem:
+        click.echo(f"error: {problem}", err=True)
+        sys.exit(2)
+    summary["destination"] = f"bus {bus}" if bus else str(path)
+    if as_json:
+        click.echo(json.dumps(summary, sort_keys=True))
+        return
+    for event in summary["events"]:
+        click.echo(f"{event['occurred_at']}  {short_line(event)}")
+    skipped = f"; {summary['unreadable_items']} unreadable item(s) skipped" if summary["unreadable_items"] else ""
+    click.echo(f"{summary['sent']} event(s) of {customer_id} re-sent to {summary['destination']}{skipped}")
+
+
+def _aware(value: str, option: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{option}: not an ISO 8601 time: {value!r}") from None
+    if moment.tzinfo is None:
+        raise ValueError(f"{option}: give a UTC offset (e.g. 2026-11-01T00:00:00Z)")
+    return moment.astimezone(timezone.utc)
+
+
+if __name__ == "__main__":
+    cli()
