@@ -1,11 +1,13 @@
 """Operator commands: ``python -m chalicelib.cli --help``.
 
 Each command calls the same services the API uses; none re-implements their rules. The
-target table comes from the environment (``LOYALTY_TABLE``, ``DYNAMODB_ENDPOINT``,
-``AWS_DEFAULT_REGION``), exactly as for the API.
+target (``chalicelib/operator_target.py``): ``--stage dev|prod`` for AWS; else the environment
+(``LOYALTY_TABLE``, ``DYNAMODB_ENDPOINT``) when set; else the local stage ``make run`` wrote to
+``.data/local-credentials.json``. The first line, on standard error, names it.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -19,11 +21,45 @@ from .domain.money import format_money
 
 
 @click.group()
-def cli() -> None:
+@click.option("--stage", type=click.Choice(["local", "dev", "prod"]),
+              help="dev or prod: that stage in AWS (your AWS credentials). Default: the environment's "
+                   "LOYALTY_TABLE/DYNAMODB_ENDPOINT if set, else the local stage `make run` wrote.")
+@click.pass_context
+def cli(context: click.Context, stage: Optional[str]) -> None:
     """Loyalty API operator commands."""
+    context.meta["loyalty.stage"] = stage
+
+
+def _select_target(stage: Optional[str]):
+    """Point the app's settings at the chosen table and say which on standard error."""
+    from .config import settings
+    from .operator_target import NoTarget, select_target
+
+    try:
+        target = select_target(stage)
+    except NoTarget as problem:
+        click.echo(f"error: {problem}", err=True)
+        sys.exit(2)
+    settings.cache_clear()
+    models = sys.modules.get("chalicelib.store.models")
+    if models is not None:  # already imported in this process (tests): point it at the target too
+        models.configure(settings().table_name, settings().region, settings().dynamodb_endpoint)
+    click.echo(f"loyalty: {target.describe()}", err=True)
+    return target
+
+
+def on_target(command):
+    """For commands that use the table: choose and announce the target before they run."""
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        _select_target(click.get_current_context().meta.get("loyalty.stage"))
+        return command(*args, **kwargs)
+
+    return wrapper
 
 
 @cli.command("create-table")
+@on_target
 def create_table_command() -> None:
     """Create the table if it does not exist (local development; deployed stages use infra/)."""
     from .config import settings
@@ -36,6 +72,7 @@ def create_table_command() -> None:
 @cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@on_target
 def import_command(file: Path, as_json: bool) -> None:
     """Import historical orders from a CSV or JSON Lines FILE (see docs/importing.md)."""
     from .api.import_rows import open_import_text, read_import_file
@@ -98,6 +135,7 @@ def keys_group() -> None:
 @click.option("--scope", "scopes", multiple=True, required=True,
               type=click.Choice(["quotes", "orders", "customers"]), help="Repeat for several scopes.")
 @click.option("--json", "as_json", is_flag=True, help="Print the key as JSON.")
+@on_target
 def keys_create(name: str, channel: str, scopes: tuple, as_json: bool) -> None:
     """Create a key. Its secret is printed once and never stored: keep it now."""
     from .services.api_keys import create_key
@@ -112,6 +150,7 @@ def keys_create(name: str, channel: str, scopes: tuple, as_json: bool) -> None:
 
 @keys_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print the keys as JSON.")
+@on_target
 def keys_list(as_json: bool) -> None:
     """List keys (never their secrets)."""
     from .services.api_keys import list_keys
@@ -129,6 +168,7 @@ def keys_list(as_json: bool) -> None:
 @keys_group.command("revoke")
 @click.argument("key_id")
 @click.option("--json", "as_json", is_flag=True, help="Print the revoked key as JSON.")
+@on_target
 def keys_revoke(key_id: str, as_json: bool) -> None:
     """Revoke a key; API Gateway may keep accepting it for up to 5 minutes (its authorizer cache)."""
     from .services.api_keys import revoke_key
@@ -142,6 +182,7 @@ def keys_revoke(key_id: str, as_json: bool) -> None:
 
 
 @keys_group.command("check")
+@on_target
 def keys_check() -> None:
     """Read a key from standard input; exit 0 and name it when valid and unrevoked, else exit 1.
 
@@ -183,7 +224,27 @@ def customers_group(context: click.Context, api_url: Optional[str]) -> None:
     from .operator_client import OperatorClient
 
     if context.obj is None:
+        stage = context.meta.get("loyalty.stage")
+        if api_url is None and not os.environ.get("LOYALTY_API_URL"):
+            if stage in ("dev", "prod"):
+                click.echo(f"error: --stage {stage}: pass --api URL or set LOYALTY_API_URL "
+                           "(the stage's API Gateway URL)", err=True)
+                sys.exit(2)
+            api_url = _local_api_url()
         context.obj = OperatorClient.from_environment(api_url)
+        click.echo(f"loyalty: API {context.obj.base_url}", err=True)
+
+
+def _local_api_url() -> str:
+    """The local API's URL from the file `make run` wrote."""
+    from . import operator_target
+
+    try:
+        local = operator_target.read_local_stage(operator_target.LOCAL_CREDENTIALS)
+    except operator_target.NoTarget as problem:
+        click.echo(f"error: {problem}", err=True)
+        sys.exit(2)
+    return local["base_url"]
 
 
 def _admin(context: click.Context, method: str, path: str, body: Optional[dict] = None) -> dict:
@@ -387,6 +448,7 @@ def customers_erase(context: click.Context, customer_id: str, yes: bool, as_json
 @click.option("--dry-run", is_flag=True, help="Fit and print; do not store.")
 @click.option("--force", is_flag=True, help="Store even if the fit did not converge or saw few customers.")
 @click.option("--json", "as_json", is_flag=True)
+@on_target
 def fit_value_model_command(segments: int, dry_run: bool, force: bool, as_json: bool) -> None:
     """Fit the customer-value model on every customer's purchase days (parallel Scan) and store
     the parameters, with the fit date and sample size, as a new rules version.
@@ -429,6 +491,7 @@ def fit_value_model_command(segments: int, dry_run: bool, force: bool, as_json: 
 
 @cli.command("log-ref")
 @click.argument("customer_id")
+@on_target
 def log_ref_command(customer_id: str) -> None:
     """How the logs name CUSTOMER_ID (a keyed hash): search CloudWatch Logs Insights for it.
 
@@ -520,6 +583,7 @@ def _readable_360(view: dict) -> str:
 
 
 @cli.command("seed-demo")
+@on_target
 def seed_demo_command() -> None:
     """Load the demo customers of the two stories (idempotent: safe on every start)."""
     from devtools.demo import seed_demo

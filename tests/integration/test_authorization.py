@@ -117,7 +117,7 @@ def test_operators_create_list_check_and_revoke_keys_with_the_cli(table):
     created = runner.invoke(cli, ["keys", "create", "--name", "web shop", "--channel", "web-shop",
                                   "--scope", "quotes", "--scope", "orders", "--json"])
     assert created.exit_code == 0, created.output
-    key = json.loads(created.output)
+    key = json.loads(created.stdout)
     assert key["secret"].startswith("lk_web-shop_") and key["scopes"] == ["quotes", "orders"]
     assert runner.invoke(cli, ["keys", "check"], input=key["secret"] + "\n").exit_code == 0
     listed = runner.invoke(cli, ["keys", "list"])

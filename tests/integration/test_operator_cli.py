@@ -38,7 +38,7 @@ def test_show_is_readable_and_json_on_request(operator, ben):
     shown = operator("show", "ben")
     assert shown.exit_code == 0, shown.output
     assert "Ben Harris" in shown.output and "lifetime: 1 orders, £100.00 net" in shown.output
-    as_json = json.loads(operator("show", "ben", "--json").output)
+    as_json = json.loads(operator("show", "ben", "--json").stdout)
     assert as_json["customer_id"] == "ben"
 
 
