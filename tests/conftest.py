@@ -35,17 +35,24 @@ def table():
 
 
 @pytest.fixture
-def raw_client(table):
+def raw_client(table, monkeypatch):
     """Chalice's test client on the app, backed by the moto table, sending no credentials.
 
     The client applies a stage's environment variables from .chalice/config.json; the
-    test settings are put back on top so no deployed stage's table name leaks in.
+    test settings are put back on top so no deployed stage's table name leaks in. Errors API
+    Gateway answers itself come in the API's error shape, as deployed and under `make run`.
     """
-    from chalice.test import Client
+    from chalice.test import Client, HTTPResponse, TestHTTPClient
 
     from app import app
     from chalicelib.config import settings
+    from devtools.local_api import shaped_gateway_error
 
+    def gateway_error(self, error):  # API Gateway's own answers as deployed and as `make run` gives them
+        status, headers, body = shaped_gateway_error(error)
+        return HTTPResponse(headers=headers, body=body, status_code=status)
+
+    monkeypatch.setattr(TestHTTPClient, "_error_response", gateway_error)
     with Client(app, stage_name="test") as test_client:
         os.environ.update(TEST_ENVIRONMENT)
         settings.cache_clear()
