@@ -5,8 +5,14 @@ The example requests live here, in one place, so they can follow the API as it c
 
 from __future__ import annotations
 
+import csv
 import json
+from pathlib import Path
 from typing import Any
+
+DEMO_DATA = Path(__file__).resolve().parent / "demo_data" / "running_store_history.csv"
+DOCS = ("README.md", "docs/api.md (every route and error)", "docs/local-development.md",
+        "docs/operator-cli.md")
 
 EXAMPLE_CUSTOMER_ID = "c-123"
 
@@ -34,6 +40,35 @@ def _json(body: dict[str, Any]) -> str:
     return json.dumps(body, separators=(",", ":"))
 
 
+def home_address(customer_id: str, history: Path = DEMO_DATA) -> dict[str, str]:
+    """The address a customer of the demo history file had their orders delivered to (the last row)."""
+    address: dict[str, str] = {}
+    with history.open(encoding="utf-8", newline="") as stream:
+        for row in csv.DictReader(stream):
+            if row["customer_id"] == customer_id:
+                address = {field: row[f"shipping_{field}"] for field in ("line1", "city", "postcode", "country")
+                           if row.get(f"shipping_{field}")}
+    return address
+
+
+def story_quotes() -> list[tuple[str, dict[str, Any]]]:
+    """The two stories of the README as quote bodies, built from the demo data itself."""
+    from devtools.demo import UNIT_4
+
+    unit_5 = {**UNIT_4, "line1": UNIT_4["line1"].replace("Unit 4", "Unit 5")}
+    return [
+        ("runner-ben, two dozen pairs of running shoes, at home: his tier and why other offers did not apply", {
+            "customer_id": "runner-ben", "currency": "GBP", "promo_codes": ["RUNCLUB10"],
+            "lines": [{"sku": "RUN-GHOST-16", "category": "running-shoes", "quantity": 1, "unit_amount": 13999}],
+            "shipping_address": home_address("runner-ben")}),
+        ("acacia-systems moved next door: shipping to Unit 5 while PayPal still confirms Unit 4", {
+            "customer_id": "acacia-systems", "currency": "GBP",
+            "lines": [{"sku": "HDD-EXOS-16TB", "category": "storage", "quantity": 2, "unit_amount": 32999}],
+            "shipping_address": unit_5,
+            "payment": {"method": "paypal", "confirmed_address": dict(UNIT_4)}}),
+    ]
+
+
 def curl_examples(base_url: str, api_key: str) -> list[str]:
     """Ready-to-paste curl commands against ``base_url`` (the bodies contain no single quotes)."""
     customer = f"{base_url}/v1/customers/{EXAMPLE_CUSTOMER_ID}"
@@ -49,19 +84,37 @@ def curl_examples(base_url: str, api_key: str) -> list[str]:
     ]
 
 
-def ready_banner(credentials: dict[str, Any], credentials_file: str, storage: str) -> str:
+def story_curls(base_url: str, api_key: str) -> list[str]:
+    """The two story quotes as commented, ready-to-paste curl commands."""
+    header = f"-H 'Authorization: Bearer {api_key}' -H 'Content-Type: application/json'"
+    lines = []
+    for title, body in story_quotes():
+        lines += [f"# {title}", f"curl -sS -X POST {base_url}/v1/quotes {header} -d '{_json(body)}'"]
+    return lines
+
+
+def ready_banner(credentials: dict[str, Any], credentials_file: str, storage: str,
+                 cautions: tuple[str, ...] = ()) -> str:
     """The multi-line message shown when the API is up."""
     base_url = credentials["base_url"]
+    api_key = credentials["storefront_api_key"]
     lines = [
         "",
         f"Loyalty API ready on {base_url} (stage {credentials['stage']}, "
         f"backend {credentials['backend']}, table {credentials['table']})",
         f"  database:    {credentials['dynamodb_endpoint']}  ({storage})",
-        f"  details:     {credentials_file}",
+        *(f"               {caution}" for caution in cautions),
+        f"  API key:     {credentials.get('storefront_key_id', '?')} (\"local storefront\", every scope, "
+        f"{credentials['backend']}'s own; kept across restarts)",
+        f"  details:     {credentials_file} (the CLI reads it: .venv/bin/python -m chalicelib.cli keys list)",
+        f"  docs:        {', '.join(DOCS)}; {base_url}/v1/openapi.json",
         f"  health:      curl -sS {base_url}/v1/health",
         "",
-        "Try:",
-        *(f"  {command}" for command in curl_examples(base_url, credentials["storefront_api_key"])),
+        "The two stories (paste them):",
+        *(f"  {line}" for line in story_curls(base_url, api_key)),
+        "",
+        "More:",
+        *(f"  {command}" for command in curl_examples(base_url, api_key)),
         "",
         "Press Ctrl-C to stop.",
         "",

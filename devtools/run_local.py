@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -124,7 +123,8 @@ def start_database(settings: Settings) -> localdb.LocalServer:
         elif "\n" in str(exc):
             reason += "; `make tools` shows why"
         say(f"DynamoDB Local unavailable ({reason}); falling back to moto "
-            f"(in memory: data is lost on stop)")
+            f"(in memory: data is lost on stop; not safe under concurrent writes, so imports "
+            f"run with one worker)")
         return localdb.start_moto_server(settings.db_port, log_path=moto_log)
 
 
@@ -132,6 +132,17 @@ def storage_description(server: localdb.LocalServer) -> str:
     if server.backend == "dynamodb-local":
         return "DynamoDB Local, data kept in .data/dynamodb/"
     return "moto, in memory: data is lost on stop"
+
+
+MOTO_CAUTIONS = (
+    "moto is a mock, not DynamoDB: it can lose concurrent updates to one item, so imports run",
+    "with one worker here; transactions, conditions and limits (capacity, throttling, item size)",
+    "are only approximated. Use DynamoDB Local (java + npm) for anything concurrent.",
+)
+
+
+def storage_cautions(server: localdb.LocalServer) -> tuple[str, ...]:
+    return MOTO_CAUTIONS if server.backend == "moto" else ()
 
 
 # ---------------------------------------------------------------------------------------
@@ -167,20 +178,10 @@ def warn_about_stage_overrides(env: Mapping[str, str]) -> None:
                 f"'{STAGE}', which overrides {env[key]!r} inside chalice local")
 
 
-def chalice_executable() -> str:
-    candidate = Path(sys.executable).with_name("chalice")
-    if candidate.exists():
-        return str(candidate)
-    found = shutil.which("chalice")
-    if found is None:
-        raise RunError("chalice is not installed in this Python; `make run` installs "
-                       "requirements-dev.txt into .venv")
-    return found
-
-
 def start_chalice(settings: Settings, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
-    """Start ``chalice local`` bound to 127.0.0.1; its request log goes to this terminal."""
-    command = [chalice_executable(), "local", "--no-autoreload", "--stage", STAGE,
+    """Start ``chalice local`` (``devtools.local_api``: gateway errors in the API's error shape)
+    bound to 127.0.0.1; its request log goes to this terminal."""
+    command = [sys.executable, "-m", "devtools.local_api", "--stage", STAGE,
                "--host", localdb.LOOPBACK, "--port", str(settings.api_port)]
     say(f"starting chalice local on {settings.base_url} ...")
     return spawn_process_group(command, cwd=REPO_ROOT, env={**env, "PYTHONUNBUFFERED": "1"})
@@ -222,36 +223,57 @@ def check_health_body(health: dict[str, Any], settings: Settings, backend: str) 
 # Credentials file
 
 
-def local_credentials(settings: Settings, server: localdb.LocalServer, api_key: str) -> dict[str, Any]:
-    """What a local client needs to call this API."""
+def local_credentials(settings: Settings, server: localdb.LocalServer, key: dict[str, Any],
+                      previous: dict[str, Any]) -> dict[str, Any]:
+    """What a local client (curl, the CLI) needs to call this API and reach its table.
+
+    ``keys`` keeps one storefront key per backend, so switching ``DB=`` and back finds the
+    key that backend's database knows; ``storefront_api_key`` is the running backend's.
+    """
+    keys = dict(previous.get("keys") or {})
+    keys[server.backend] = {"key_id": key["key_id"], "secret": key["secret"]}
     return {
         "base_url": settings.base_url,
         "stage": STAGE,
         "table": settings.table,
         "dynamodb_endpoint": server.endpoint,
+        "region": localdb.LOCAL_REGION,
         "backend": server.backend,
-        "storefront_api_key": api_key,
+        "storefront_api_key": key["secret"],
+        "storefront_key_id": key["key_id"],
+        "keys": keys,
         "customer_token_command": "python -m devtools.local_customer_keys <customer_id>",
     }
 
 
-def local_storefront_key(env: Mapping[str, str]) -> str:
-    """The local storefront key (every scope): the one from the last start if it still works,
-    else a new one made with the app's own CLI."""
-    if CREDENTIALS_FILE.exists():
-        previous = json.loads(CREDENTIALS_FILE.read_text(encoding="utf-8")).get("storefront_api_key")
-        if previous and run_app_cli_quietly(["keys", "check"], env, stdin=previous) == 0:
-            return previous
-    created = subprocess.run(
-        [sys.executable, "-m", "chalicelib.cli", "keys", "create", "--name", "local storefront", "--channel", "local",
-         "--scope", "quotes", "--scope", "orders", "--scope", "customers", "--json"],
-        env=dict(env), cwd=REPO_ROOT, capture_output=True, text=True, timeout=CLI_TIMEOUT_SECONDS, check=True)
-    return json.loads(created.stdout)["secret"]
+def previous_credentials() -> dict[str, Any]:
+    try:
+        previous = json.loads(CREDENTIALS_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return previous if isinstance(previous, dict) else {}
 
 
-def run_app_cli_quietly(arguments: list[str], env: Mapping[str, str], stdin: str = "") -> int:
-    return subprocess.run([sys.executable, "-m", "chalicelib.cli", *arguments], env=dict(env), cwd=REPO_ROOT,
-                          input=stdin, text=True, capture_output=True, timeout=CLI_TIMEOUT_SECONDS).returncode
+def local_storefront_key(env: Mapping[str, str], backend: str, previous: dict[str, Any]) -> dict[str, Any]:
+    """This backend's local storefront key: the saved one while it works, else a new one; any
+    other active local key in this database is revoked (``devtools/local_storefront_key.py``)."""
+    saved = (previous.get("keys") or {}).get(backend) or {}
+    if not saved and previous.get("backend") == backend:  # a file written before keys were kept per backend
+        saved = {"secret": previous.get("storefront_api_key")}
+    try:
+        result = subprocess.run([sys.executable, "-m", "devtools.local_storefront_key"], env=dict(env),
+                                cwd=REPO_ROOT, input=(saved.get("secret") or "") + "\n", text=True,
+                                capture_output=True, timeout=CLI_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        raise RunError(f"making the local storefront key took over {CLI_TIMEOUT_SECONDS}s") from None
+    if result.returncode != 0:
+        raise RunError(f"could not make the local storefront key:\n{result.stderr[-2000:]}")
+    key = json.loads(result.stdout)
+    if key["created"]:
+        say(f"made local storefront key {key['key_id']} for {backend}")
+    if key["revoked"]:
+        say(f"revoked old local storefront key(s) {', '.join(key['revoked'])} ({backend})")
+    return key
 
 
 def local_quote_signing_key() -> str:
@@ -315,7 +337,9 @@ def serve(settings: Settings, stack: ExitStack) -> int:
     env.update(local_token_settings(DATA_DIR))  # customers' app tokens, signed by a key under .data/
     run_app_cli("create-table", env)
     run_app_cli("seed-demo", env)
-    credentials = local_credentials(settings, server, local_storefront_key(env))
+    previous = previous_credentials()
+    key = local_storefront_key(env, server.backend, previous)
+    credentials = local_credentials(settings, server, key, previous)
     write_credentials(credentials)
 
     warn_about_stage_overrides(env)
@@ -330,7 +354,7 @@ def serve(settings: Settings, stack: ExitStack) -> int:
     check_health_body(health, settings, server.backend)
 
     print(ready_banner(credentials, str(CREDENTIALS_FILE.relative_to(REPO_ROOT)),
-                       storage_description(server)), flush=True)
+                       storage_description(server), storage_cautions(server)), flush=True)
     while True:
         if chalice.poll() is not None:
             raise RunError(f"chalice local stopped unexpectedly (exit code {chalice.returncode})")
