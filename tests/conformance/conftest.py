@@ -5,7 +5,9 @@ free loopback port and stops it at the end. Without java or npm the tests are sk
 the reason, except under CI (env ``CI`` set), where a missing database is a failure: a CI
 run that silently skipped its conformance tests would prove nothing.
 
-Every test in this directory is marked ``conformance``.
+Every test in this directory is marked ``conformance`` and put in one pytest-xdist group, so
+under ``make test`` (``-n 2 --dist loadgroup``) a single worker runs them all and only one
+DynamoDB Local (one JVM) starts, while the other worker runs the moto-based tests.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if HERE in item.path.resolve().parents:
             item.add_marker(pytest.mark.conformance)
+            item.add_marker(pytest.mark.xdist_group("dynamodb-local"))
 
 
 def _running_in_ci() -> bool:
