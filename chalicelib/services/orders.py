@@ -31,6 +31,7 @@ from ..domain.ledger import (
 )
 from ..domain.times import iso_utc
 from ..domain.money import format_money
+from ..domain.money_json import decision_json, order_line_json
 from ..store import repository as store
 from ..store.retry import with_retries
 from . import address_book, credit, quotes
@@ -150,7 +151,7 @@ def build_new_order(customer_id: str, request: OrderSubmission, *, source: str,
     result["rules_version"] = placed.details["rules_version"]
     if decided:
         result["quote"] = decided.report
-        result["discounts"] = decided.decision["discounts"]
+        result["discounts"] = decision_json(decided.decision)["discounts"]
     return store.NewOrder(
         state=state,
         request_hash=request_hash,
@@ -174,7 +175,8 @@ def submission_hash(customer_id: str, request: OrderSubmission, events: Tuple[Or
 
 def replayed_result(existing: store.StoredOrder) -> dict:
     """The answer first given for an order (its lines are kept once, on the order itself)."""
-    lines = [line.__dict__ | {"net_amount": line.net_amount} for line in existing.state.order.lines]
+    order = existing.state.order
+    lines = [order_line_json(line.__dict__ | {"net_amount": line.net_amount}, order.currency) for line in order.lines]
     return {**existing.result, "lines": lines}
 
 
@@ -199,7 +201,8 @@ def order_result(order: Order, placed: LedgerEntry) -> dict:
         "status": "placed",
         "total": {"amount": order.total_amount, "currency": order.currency},
         "base_total": {"amount": order.base_total, "currency": order.base_currency},
-        "lines": [line.__dict__ | {"net_amount": line.net_amount} for line in order.lines],
+        "lines": [order_line_json(line.__dict__ | {"net_amount": line.net_amount}, order.currency)
+                  for line in order.lines],
         "ledger_entry_id": store.ledger_sort_key(placed),
     }
 

@@ -25,6 +25,7 @@ from ..domain.checkout import (
     decision_from_quote,
     token_claims,
 )
+from ..domain.money_json import discount_differences_json, money_json
 from ..domain.customer import Customer, month_keys_back
 from ..domain.errors import InvalidInput
 from ..domain.history import CustomerHistory, TierOverride
@@ -191,10 +192,13 @@ def decision_for_order(customer_id: str, submission: OrderSubmission, token: str
         request = QuoteRequest(quoted_for, submission.currency, cart, tuple(claims.get("codes") or ()))
         decision = decision_from_quote(_price(current_rules(), request, now)[0], claims["qid"])
         report.update(re_evaluated=True, rules_version=decision["rules_version"],
-                      differences=decision_differences(quoted, decision))
+                      differences=discount_differences_json(decision_differences(quoted, decision),
+                                                            decision["currency"]))
     charged = charged_differently(submission.lines, decision)
     if charged:
-        report["charged_differently"] = charged
+        report["charged_differently"] = [
+            {**line, "charged_discount": money_json(line["charged_discount"], decision["currency"]),
+             "decided_discount": money_json(line["decided_discount"], decision["currency"])} for line in charged]
     codes = [d["code"] for d in decision["discounts"] if d["kind"] != "tier"]
     applied = credit.decision_credit(claims, decision)
     if applied is not None:

@@ -21,6 +21,7 @@ from pynamodb.transactions import TransactWrite
 from ..domain.customer import AddressRecord, Customer, CustomerProfile, CustomerStats, MonthTotals
 from ..domain.times import iso_utc
 from ..domain.ledger import LedgerEntry, Order, OrderLine, OrderState, StatsDelta
+from ..domain.money_json import amount_and_currency_json, ledger_details_json
 from ..domain.store_credit import CreditGrant
 from .models import (
     ADJUSTMENT_PREFIX,
@@ -479,7 +480,7 @@ def _entry_json(item: LedgerItem) -> dict:
     if item.base_amount is not None:
         body["base_amount"] = {"amount": int(item.base_amount), "currency": item.base_currency}
     if item.details:
-        body["details"] = item.details
+        body["details"] = ledger_details_json(item.details, item.currency)
     return {key: value for key, value in body.items() if value is not None}
 
 
@@ -1016,7 +1017,7 @@ def adjustments(customer_id: str, limit: int = 100) -> List[dict]:
              for item in AdjustmentItem.query(customer_pk(customer_id), key_range(prefix), limit=limit)]
     items.sort(key=lambda item: item.at, reverse=True)
     return [{"adjustment_id": item.adjustment_id, "kind": item.kind, "at": iso_utc(item.at),
-             "operator": item.operator, **item.details} for item in items]
+             "operator": item.operator, **amount_and_currency_json(item.details)} for item in items]
 
 
 def customer_ids_by(index: str, value_hash: str) -> List[str]:

@@ -118,7 +118,12 @@ def test_an_order_with_the_token_records_the_decision_in_its_ledger_entry(client
     entry = client.http.get("/v1/customers/c-1/ledger").json_body["entries"][0]
     decision = entry["details"]["decision"]
     assert decision["quote_id"] == quote["quote_id"] and decision["rules_version"] == 1
-    assert decision["discounts"] == [{"code": "TENOFF", "kind": "percent_off", "amount": 1200}]
+    tenoff = {"code": "TENOFF", "kind": "percent_off", "amount": {"amount": 1200, "currency": "GBP"}}
+    assert decision["discounts"] == [tenoff]
+    assert decision["totals"]["discount"] == {"amount": 1200, "currency": "GBP"}
+    # The order's answer shows its discounts as money too, like every other amount.
+    assert response.json_body["discounts"] == [tenoff]
+    assert response.json_body["lines"][0]["discount_amount"] == {"amount": 1200, "currency": "GBP"}
 
 
 def test_a_tampered_token_is_a_400_and_writes_nothing(client, table):
@@ -153,8 +158,9 @@ def test_an_expired_token_is_re_evaluated_and_the_difference_reported(client, wi
     assert response.status_code == 201, response.json_body
     report = response.json_body["quote"]
     assert report["expired"] is True and report["re_evaluated"] is True and report["rules_version"] == 2
-    assert report["differences"] == [{"code": "TENOFF", "quoted": 1200, "now": 600}]
-    assert report["charged_differently"][0]["decided_discount"] == 600
+    assert report["differences"] == [{"code": "TENOFF", "quoted": {"amount": 1200, "currency": "GBP"},
+                                      "now": {"amount": 600, "currency": "GBP"}}]
+    assert report["charged_differently"][0]["decided_discount"] == {"amount": 600, "currency": "GBP"}
 
 
 def test_a_per_customer_limit_is_enforced_at_commit(client, table):

@@ -116,4 +116,4 @@ def test_an_exact_replay_is_answered_even_after_the_rules_lost_its_rate(client):
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json_body == first.json_body
     assert post(client, "/v1/customers/c-1/orders", order_body("o-2", currency="USD")).status_code == 422
-    assert json.loads(json.dumps(again.json_body))["lines"][0]["net_amount"] == 10000
+    assert json.loads(json.dumps(again.json_body))["lines"][0]["net_amount"] == {"amount": 10000, "currency": "USD"}
