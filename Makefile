@@ -7,7 +7,7 @@
 #   make test    all tests, in parallel (pytest-xdist); conformance tests start DynamoDB Local
 #                themselves; adds requirements-dev.lock (test and batch stacks)
 #   make lock    regenerate the lock files from requirements*.txt, keeping the current pins
-#   make bench   every bench/*.py
+#   make bench   every bench/*.py but setup.py (`make bench-setup` times a fresh clone's setup)
 #   make clean   caches and build output; `make reset-data` wipes local tables,
 #                `make distclean` also removes .venv and .tools
 #
@@ -24,7 +24,7 @@ PYTEST_WORKERS ?= 2
 export PYTHON VENV
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test tools bench package lock clean reset-data distclean
+.PHONY: help venv run test tools bench bench-setup package lock clean reset-data distclean
 
 help:
 	@echo "make run | test | bench | tools | lock | clean | reset-data | distclean"
@@ -58,16 +58,21 @@ tools: $(RUN_STAMP)
 	@$(PY) -m devtools.localdb install
 
 test: tools $(DEPS_STAMP)
-	$(PY) -m pytest $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS))
+	$(PY) -m pytest $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadgroup)
 
 bench: $(DEPS_STAMP)
 	@set -e; found=0; \
 	for script in bench/*.py; do \
 		[ -e "$$script" ] || continue; \
+		[ "$$script" = bench/setup.py ] && continue; \
 		found=1; echo "== $$script"; \
 		PYTHONPATH=. $(PY) "$$script"; \
 	done; \
 	[ "$$found" = 1 ] || echo "no bench/*.py yet"
+
+# The first ten minutes from a fresh clone (make run twice, make test); not part of `make bench`.
+bench-setup:
+	$(PYTHON) bench/setup.py
 
 # A CloudFormation (SAM) package of a stage in out/, merged with infra/resources.json
 # (alarms, dashboard, table, import bucket). Deploying it (`aws cloudformation package`, then
