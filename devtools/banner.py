@@ -105,7 +105,8 @@ def ready_banner(credentials: dict[str, Any], credentials_file: str, storage: st
         f"  database:    {credentials['dynamodb_endpoint']}  ({storage})",
         *(f"               {caution}" for caution in cautions),
         f"  API key:     {credentials.get('storefront_key_id', '?')} (\"local storefront\", every scope, "
-        f"{credentials['backend']}'s own; kept across restarts)",
+        f"{credentials['backend']}'s own; "
+        f"{'new on each start: moto keeps nothing' if credentials['backend'] == 'moto' else 'kept across restarts'})",
         f"  details:     {credentials_file} (the CLI reads it: .venv/bin/python -m chalicelib.cli keys list)",
         f"  docs:        {', '.join(DOCS)}; {base_url}/v1/openapi.json",
         f"  health:      curl -sS {base_url}/v1/health",
