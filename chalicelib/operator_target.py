@@ -1,11 +1,12 @@
 """Which table, backend and API an operator command talks to: one rule for every CLI command.
 
-1. ``--stage dev|prod``: that deployed stage's table in AWS, with the operator's own AWS
-   credentials. Talking to AWS always takes this (or the variables below); it is never a default.
+1. ``--stage dev|prod``: that deployed stage's table in AWS (and its secrets' ids, from
+   ``.chalice/config.json``), with the operator's own AWS credentials. Talking to AWS always takes this (or the variables below); it is never a default.
 2. ``DYNAMODB_ENDPOINT`` or ``LOYALTY_TABLE`` in the environment: exactly what they say
    (how ``make run`` and the tests drive the CLI).
 3. Otherwise the local stage ``make run`` wrote to ``.data/local-credentials.json``: its
-   endpoint, table and backend, with dummy credentials so nothing reaches an AWS account.
+   endpoint, table and backend, with dummy credentials so nothing reaches an AWS account, and
+   the hash key ``make run`` keeps beside it (``.data/hash-key``).
    Without that file the command stops and says how to get one.
 
 Whatever is chosen is announced on the command's first line, on standard error. Not used by
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Dict, Mapping, MutableMapping, Optional
 
 LOCAL_CREDENTIALS = Path(__file__).resolve().parent.parent / ".data" / "local-credentials.json"
+CHALICE_CONFIG = Path(__file__).resolve().parent.parent / ".chalice" / "config.json"
 DEPLOYED_STAGES = ("dev", "prod")
 # Variables that would make boto3 use real credentials or another account against a local table.
 _REAL_AWS_VARIABLES = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
@@ -51,8 +53,10 @@ def select_target(stage: Optional[str] = None, environ: MutableMapping[str, str]
         if environ.get("DYNAMODB_ENDPOINT"):
             raise NoTarget(f"--stage {stage} talks to AWS, but DYNAMODB_ENDPOINT is set to "
                            f"{environ['DYNAMODB_ENDPOINT']}; unset it")
-        table = f"loyalty-{stage}"
-        environ.update(LOYALTY_STAGE=stage, LOYALTY_TABLE=table, LOYALTY_BACKEND="aws")
+        # The stage's own variables from .chalice/config.json: its table and its secrets' ids.
+        environ.update({"LOYALTY_STAGE": stage, "LOYALTY_TABLE": f"loyalty-{stage}", "LOYALTY_BACKEND": "aws",
+                        **stage_variables(stage)})
+        table = environ["LOYALTY_TABLE"]
         region = environ.get("AWS_DEFAULT_REGION") or environ.get("AWS_REGION") or "eu-west-2"
         return Target(stage, "aws", table, None, environ.get("LOYALTY_API_URL"), f"--stage {stage}", region)
     if stage is None and (environ.get("DYNAMODB_ENDPOINT") or environ.get("LOYALTY_TABLE")):
@@ -62,11 +66,24 @@ def select_target(stage: Optional[str] = None, environ: MutableMapping[str, str]
                       environ.get("LOYALTY_TABLE") or "loyalty-local", endpoint,
                       environ.get("LOYALTY_API_URL"), "environment variables",
                       environ.get("AWS_DEFAULT_REGION") or environ.get("AWS_REGION") or "eu-west-2")
-    local = read_local_stage(local_file or LOCAL_CREDENTIALS)
+    local_file = local_file or LOCAL_CREDENTIALS
+    local = read_local_stage(local_file)
     environ.update(local_environment(local, environ))
+    hash_key = local_file.parent / "hash-key"  # make run's key for email/phone lookups and log refs
+    if not environ.get("LOYALTY_HASH_KEY") and hash_key.exists():
+        environ["LOYALTY_HASH_KEY"] = hash_key.read_text(encoding="utf-8").strip()
     return Target("local", local["backend"], local["table"], local["dynamodb_endpoint"],
-                  environ.get("LOYALTY_API_URL") or local.get("base_url"),
-                  _display(local_file or LOCAL_CREDENTIALS))
+                  environ.get("LOYALTY_API_URL") or local.get("base_url"), _display(local_file))
+
+
+def stage_variables(stage: str, config: Path = CHALICE_CONFIG) -> Dict[str, str]:
+    """The ``environment_variables`` ``.chalice/config.json`` gives a deployed stage."""
+    try:
+        document = json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    stage_config = (document.get("stages") or {}).get(stage) or {}
+    return {**(document.get("environment_variables") or {}), **(stage_config.get("environment_variables") or {})}
 
 
 def read_local_stage(path: Path) -> dict:

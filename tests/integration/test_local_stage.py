@@ -29,12 +29,13 @@ from devtools.app_env import local_app_environment
 from devtools.processes import spawn_process_group, stop_process_group
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEMO_HISTORY = REPO_ROOT / "devtools" / "demo_data" / "running_store_history.csv"
 TABLE = "loyalty-local"
 # What a developer's shell has none of after a fresh clone.
 STAGE_VARIABLES = ("LOYALTY_TABLE", "DYNAMODB_ENDPOINT", "LOYALTY_BACKEND", "LOYALTY_STAGE", "LOYALTY_API_URL",
                    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION",
-                   "AWS_REGION", "AWS_EC2_METADATA_DISABLED", "AWS_PROFILE", "LOYALTY_IMPORT_WORKERS")
+                   "AWS_REGION", "AWS_EC2_METADATA_DISABLED", "AWS_PROFILE", "LOYALTY_IMPORT_WORKERS",
+                   "LOYALTY_HASH_KEY", "LOYALTY_HASH_KEY_SECRET_ID", "LOYALTY_QUOTE_SIGNING_KEY_SECRET_ID",
+                   "LOYALTY_BASE_CURRENCY", "LOYALTY_RETRY_BUDGET_SECONDS")
 
 
 def _wait_for_health(base_url: str, process: subprocess.Popen, log: Path) -> None:
@@ -59,6 +60,7 @@ def local_stage(tmp_path_factory):
     base_url = f"http://127.0.0.1:{api_port}"
     environment = local_app_environment(database.endpoint, "moto", TABLE)
     environment.pop("AWS_SESSION_TOKEN", None)
+    environment["LOYALTY_HASH_KEY"] = "local-stage-test-hash-key-" + os.urandom(16).hex()  # as make run keeps it
     api_log = folder / "api.log"
     try:
         subprocess.run([sys.executable, "-m", "chalicelib.cli", "create-table"], cwd=REPO_ROOT, env=environment,
@@ -70,6 +72,7 @@ def local_stage(tmp_path_factory):
             _wait_for_health(base_url, api, api_log)
             credentials = folder / ".data" / "local-credentials.json"
             credentials.parent.mkdir()
+            (folder / ".data" / "hash-key").write_text(environment["LOYALTY_HASH_KEY"])
             credentials.write_text(json.dumps({
                 "base_url": base_url, "stage": "local", "table": TABLE, "backend": "moto",
                 "dynamodb_endpoint": database.endpoint, "region": "eu-west-2"}))
@@ -119,7 +122,20 @@ def _key(scopes=("quotes", "orders", "customers")):
     return json.loads(created.stdout)["secret"]
 
 
-def test_with_no_variables_keys_import_and_customers_show_use_the_local_stage(local_stage, fresh_shell):
+@pytest.fixture
+def history_file(tmp_path):
+    """The demo's running-store history as make run renders it (dated relative to today)."""
+    from datetime import date
+
+    from devtools.demo import render_history
+
+    path = tmp_path / "running_store_history.csv"
+    path.write_text(render_history(date.today()), encoding="utf-8")
+    return path
+
+
+def test_with_no_variables_keys_import_and_customers_show_use_the_local_stage(local_stage, fresh_shell,
+                                                                             history_file):
     fresh_shell.setattr(operator_target, "LOCAL_CREDENTIALS", local_stage["credentials"])
     target_line = f"loyalty: stage local: moto at {local_stage['endpoint']}, table {TABLE}"
 
@@ -131,10 +147,10 @@ def test_with_no_variables_keys_import_and_customers_show_use_the_local_stage(lo
     assert listed.stderr.splitlines()[0].startswith(target_line)
     assert key["key_id"] in [listed_key["key_id"] for listed_key in json.loads(listed.stdout)]
 
-    imported = _cli("import", str(DEMO_HISTORY), "--json")
+    imported = _cli("import", str(history_file), "--json")
     assert imported.exit_code == 0, imported.output
     assert imported.stderr.splitlines()[0].startswith(target_line)
-    with DEMO_HISTORY.open(encoding="utf-8") as stream:
+    with history_file.open(encoding="utf-8") as stream:
         bens_rows = sum(row["customer_id"] == "runner-ben" for row in csv.DictReader(stream))
     assert json.loads(imported.stdout)["imported"] >= bens_rows > 0
 
@@ -144,11 +160,15 @@ def test_with_no_variables_keys_import_and_customers_show_use_the_local_stage(lo
     assert shown.stderr.splitlines()[0] == f"loyalty: API {local_stage['base_url']}"
     view = json.loads(shown.stdout)
     assert view["customer_id"] == "runner-ben" and view["stats"]["lifetime"]["orders"] == bens_rows
+    # The CLI hashed the imported email with the hash key make run keeps: the API finds him by it.
+    found = _cli("customers", "find", "--email", view["profile"]["email"].upper(), "--json")
+    assert found.exit_code == 0, found.output
+    assert [customer["customer_id"] for customer in json.loads(found.stdout)] == ["runner-ben"]
 
 
-def test_without_a_local_stage_or_a_stage_option_nothing_talks_to_aws(fresh_shell, tmp_path):
+def test_without_a_local_stage_or_a_stage_option_nothing_talks_to_aws(fresh_shell, tmp_path, history_file):
     fresh_shell.setattr(operator_target, "LOCAL_CREDENTIALS", tmp_path / ".data" / "local-credentials.json")
-    for command in (["keys", "list"], ["import", str(DEMO_HISTORY)], ["create-table"], ["seed-demo"]):
+    for command in (["keys", "list"], ["import", str(history_file)], ["create-table"], ["seed-demo"]):
         result = _cli(*command)
         assert result.exit_code == 2, (command, result.output)
         assert "make run" in result.stderr and "--stage dev|prod" in result.stderr
@@ -156,9 +176,13 @@ def test_without_a_local_stage_or_a_stage_option_nothing_talks_to_aws(fresh_shel
 
 
 def test_aws_takes_an_explicit_stage_and_says_so(fresh_shell):
+    fresh_shell.setenv("LOYALTY_HASH_KEY", "an-operators-copy-of-the-prod-hash-key")  # log-ref reads no AWS then
     result = _cli("--stage", "prod", "log-ref", "runner-ben")
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines()[0] == "loyalty: stage prod: AWS eu-west-2, table loyalty-prod [--stage prod]"
+    # The stage's own variables from .chalice/config.json: its secrets are found by their ids.
+    assert os.environ["LOYALTY_QUOTE_SIGNING_KEY_SECRET_ID"] == "loyalty/prod/quote-signing-key"
+    assert os.environ["LOYALTY_STAGE"] == "prod"
     fresh_shell.setenv("DYNAMODB_ENDPOINT", "http://127.0.0.1:9")
     refused = _cli("--stage", "dev", "keys", "list")
     assert refused.exit_code == 2 and "unset it" in refused.stderr
