@@ -5,12 +5,9 @@ The example requests live here, in one place, so they can follow the API as it c
 
 from __future__ import annotations
 
-import csv
 import json
-from pathlib import Path
 from typing import Any
 
-DEMO_DATA = Path(__file__).resolve().parent / "demo_data" / "running_store_history.csv"
 DOCS = ("README.md", "docs/api.md (every route and error)", "docs/local-development.md",
         "docs/operator-cli.md")
 
@@ -40,31 +37,19 @@ def _json(body: dict[str, Any]) -> str:
     return json.dumps(body, separators=(",", ":"))
 
 
-def home_address(customer_id: str, history: Path = DEMO_DATA) -> dict[str, str]:
-    """The address a customer of the demo history file had their orders delivered to (the last row)."""
-    address: dict[str, str] = {}
-    with history.open(encoding="utf-8", newline="") as stream:
-        for row in csv.DictReader(stream):
-            if row["customer_id"] == customer_id:
-                address = {field: row[f"shipping_{field}"] for field in ("line1", "city", "postcode", "country")
-                           if row.get(f"shipping_{field}")}
-    return address
-
-
 def story_quotes() -> list[tuple[str, dict[str, Any]]]:
     """The two stories of the README as quote bodies, built from the demo data itself."""
-    from devtools.demo import UNIT_4
+    from devtools.demo import HOME, UNIT_4, UNIT_5
 
-    unit_5 = {**UNIT_4, "line1": UNIT_4["line1"].replace("Unit 4", "Unit 5")}
     return [
         ("runner-ben, two dozen pairs of running shoes, at home: his tier and why other offers did not apply", {
             "customer_id": "runner-ben", "currency": "GBP", "promo_codes": ["RUNCLUB10"],
             "lines": [{"sku": "RUN-GHOST-16", "category": "running-shoes", "quantity": 1, "unit_amount": 13999}],
-            "shipping_address": home_address("runner-ben")}),
+            "shipping_address": dict(HOME)}),
         ("acacia-systems moved next door: shipping to Unit 5 while PayPal still confirms Unit 4", {
             "customer_id": "acacia-systems", "currency": "GBP",
             "lines": [{"sku": "HDD-EXOS-16TB", "category": "storage", "quantity": 2, "unit_amount": 32999}],
-            "shipping_address": unit_5,
+            "shipping_address": dict(UNIT_5),
             "payment": {"method": "paypal", "confirmed_address": dict(UNIT_4)}}),
     ]
 

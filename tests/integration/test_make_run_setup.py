@@ -49,7 +49,7 @@ def test_switching_backends_keeps_each_backends_key(tmp_path):
 def test_the_banners_story_quotes_work_when_pasted(client):
     from devtools.demo import seed_demo
 
-    list(seed_demo())
+    list(seed_demo(data_dir=None))
     credentials = {"base_url": "http://127.0.0.1:18080", "stage": "local", "backend": "moto", "table": "t",
                    "dynamodb_endpoint": "http://127.0.0.1:18081", "storefront_api_key": "lk_local_SECRET",
                    "storefront_key_id": "k-1"}
