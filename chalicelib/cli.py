@@ -513,6 +513,7 @@ def _hash_key() -> str:
 
 @cli.command("rehash-lookups")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@on_target
 def rehash_lookups_command(as_json: bool) -> None:
     """Rebuild every profile's email and phone lookup hashes with the current hash key (after
     a rotation of the key, or once after hashes became keyed). Idempotent; safe to rerun."""

@@ -39,7 +39,7 @@ def test_contact_hashes_and_log_refs_cannot_be_confirmed_by_guessing(client, tab
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"message":"request"' in line]
     ref = lines[-1]["customer"]
     assert ref != hashlib.sha256(b"loyalty-customer:zoe").hexdigest()[:16]
-    assert ref == CliRunner().invoke(cli, ["log-ref", "zoe"]).output.strip()
+    assert ref == CliRunner().invoke(cli, ["log-ref", "zoe"]).stdout.strip()
 
 
 def test_rehash_lookups_rebuilds_old_hashes_with_the_current_key_and_is_idempotent(client, raw_client, table):
@@ -56,8 +56,8 @@ def test_rehash_lookups_rebuilds_old_hashes_with_the_current_key_and_is_idempote
 
     first = CliRunner().invoke(cli, ["rehash-lookups", "--json"])
     assert first.exit_code == 0, first.output
-    assert json.loads(first.output) == {"profiles": 3, "updated": 2}
-    again = json.loads(CliRunner().invoke(cli, ["rehash-lookups", "--json"]).output)
+    assert json.loads(first.stdout) == {"profiles": 3, "updated": 2}
+    again = json.loads(CliRunner().invoke(cli, ["rehash-lookups", "--json"]).stdout)
     assert again == {"profiles": 3, "updated": 0}
 
     assert profile_item(table, "zoe")["phone_hash"] == keyed("phone:+447700900999")
