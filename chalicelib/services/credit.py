@@ -193,7 +193,7 @@ def credit_back_for_event(stored: store.StoredOrder, event: Any, amount: int, ba
                                                   granted, rules.base_currency, {new_grant.grant_id: granted},
                                                   order_id=order.order_id, event_id=event.event_id, by="api",
                                                   source="refund", reason=event.reason)
-            answer["store_credit_granted"] = {"amount": granted, "currency": rules.base_currency,
+            answer["store_credit_granted"] = {"amount": {"amount": granted, "currency": rules.base_currency},
                                               "expires_at": iso_utc(new_grant.expires_at)}
     if not movements and new_grant is None:
         return record, None, answer

@@ -146,7 +146,7 @@ def test_a_refund_made_as_store_credit_grants_the_rest_as_new_credit(client, ada
                   {"event_id": "r-9", "type": "refunded", "at": NOW.isoformat(), "amount": 800,
                    "as_store_credit": True, "reason": "scratched lid"})
     assert answer.status_code == 201, answer.json_body
-    assert answer.json_body["store_credit_granted"]["amount"] == 800
+    assert answer.json_body["store_credit_granted"]["amount"] == {"amount": 800, "currency": "GBP"}
     assert answer.json_body["order"]["refunded"]["amount"] == 800
     assert balance(client, ada) == {"amount": 800, "currency": "GBP"}
     delivered = post(client, "/v1/customers/ada/orders/o-9/events",
@@ -329,7 +329,7 @@ def test_a_merged_orders_credit_goes_back_to_the_grants_it_came_from(client, raw
                   {"event_id": "r", "type": "refunded", "at": NOW.isoformat(), "amount": 2499, "as_store_credit": True})
     assert refund.status_code == 201, refund.json_body
     assert refund.json_body["credit_returned"]["amount"] == 1000
-    assert refund.json_body["store_credit_granted"]["amount"] == 1499
+    assert refund.json_body["store_credit_granted"]["amount"] == {"amount": 1499, "currency": "GBP"}
     assert balance(client, "ada-old")["amount"] == 1000  # the grant it was spent from
     assert balance(client, "ada")["amount"] == 1499  # the order's customer now
 
