@@ -636,6 +636,7 @@ def events_tail(path: Path, as_json: bool, from_start: bool, once: bool) -> None
 @click.option("--file", "path", type=click.Path(dir_okay=False, path_type=Path), default=Path(".data/events.jsonl"),
               show_default=True, help="Locally (no LOYALTY_EVENT_BUS): the events file to append to.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was sent as one JSON document.")
+@on_target
 def events_replay(customer_id: str, since: str, until: Optional[str], path: Path, as_json: bool) -> None:
     """Re-send CUSTOMER_ID's events that occurred in [--since, --until) with their original
     event_ids (a consumer deduplicating on event_id takes only what it lacks). To the stage's

@@ -70,7 +70,7 @@ def test_replay_resends_the_range_with_the_streams_event_ids_and_no_tier_events(
     since = (NOW - timedelta(hours=1)).isoformat()
     answer = CliRunner().invoke(cli, ["events", "replay", "ada", "--since", since, "--file", str(replayed), "--json"])
     assert answer.exit_code == 0, answer.output
-    summary = json.loads(answer.output)
+    summary = json.loads(answer.stdout)
     sent = published(replayed)
     assert [event["event_id"] for event in sent] == [event["event_id"] for event in summary["events"]]
     assert summary["sent"] == len(sent) and summary["destination"] == str(replayed)
@@ -138,5 +138,5 @@ def test_a_grant_with_an_expiry_writes_its_ttl_marker_and_its_removal_by_ttl_is_
     answer = CliRunner().invoke(cli, ["events", "replay", "ada", "--since", (NOW - timedelta(hours=1)).isoformat(),
                                       "--until", later, "--json", "--file", str(tmp_path / "r.jsonl")])
     assert answer.exit_code == 0, answer.output
-    replayed = [e for e in json.loads(answer.output)["events"] if e["type"] == "credit.expired"]
+    replayed = [e for e in json.loads(answer.stdout)["events"] if e["type"] == "credit.expired"]
     assert replayed == []  # not expired yet by the clock of the replay: nothing announced before its time
