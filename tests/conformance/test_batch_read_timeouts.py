@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from chalicelib.cli import cli
+from chalicelib.config import settings
 from chalicelib.services.rules import forget_cached_rules
 from chalicelib.store import models
 from chalicelib.store.table import create_table
@@ -59,7 +60,7 @@ def slow_scan_proxy(endpoint: str) -> ThreadingHTTPServer:
 
 
 @pytest.fixture
-def slow_table(dynamodb_local_endpoint):
+def slow_table(dynamodb_local_endpoint, monkeypatch):
     name = f"loyalty-conformance-{uuid.uuid4().hex[:8]}"
     models.configure(name, "eu-west-2", dynamodb_local_endpoint)
     create_table()
@@ -70,8 +71,14 @@ def slow_table(dynamodb_local_endpoint):
                                                   customer_id=f"c{number}", day=day, orders=1,
                                                   net_spend=1000 + number))
     proxy = slow_scan_proxy(dynamodb_local_endpoint)
-    models.configure(name, "eu-west-2", f"http://127.0.0.1:{proxy.server_address[1]}")
+    # The CLI chooses its table from the environment (chalicelib/operator_target.py).
+    monkeypatch.setenv("DYNAMODB_ENDPOINT", f"http://127.0.0.1:{proxy.server_address[1]}")
+    monkeypatch.setenv("LOYALTY_TABLE", name)
+    monkeypatch.setenv("LOYALTY_BACKEND", "dynamodb-local")
+    settings.cache_clear()
     yield name
+    monkeypatch.undo()
+    settings.cache_clear()
     proxy.shutdown()
     models.configure(name, "eu-west-2", dynamodb_local_endpoint)
     models.TableItem.delete_table()
