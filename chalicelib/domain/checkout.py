@@ -11,6 +11,8 @@ a token holding every SKU grew past what the order route takes (120 lines of lon
 SKUs made 182 KB). What the token holds per line is only what the order cannot say: which
 lines were on sale, and each line's share of each discount (``[line, discount, amount]``).
 A guest's token has no ``sub``: its decision is a guest's wherever it is committed.
+The decision also keeps the codes the shopper typed and which lines were on sale: with the
+order's lines, that is the whole cart, so ``rules replay`` can price the order again.
 """
 from __future__ import annotations
 
@@ -110,11 +112,16 @@ def decision_from_claims(claims: dict, order_lines: Sequence[OrderLine]) -> dict
                    "discounts": line_parts}
                   for line, line_parts in zip(order_lines, parts)],
         "totals": dict(zip(("subtotal", "discount", "total"), claims["tot"])),
+        "codes": list(claims.get("codes") or []),
+        "sale": list(claims.get("sale") or []),
     }
 
 
-def decision_from_quote(quote: Quote, quote_id: str) -> dict:
-    """The decision record of a quote computed at commit (an expired token re-evaluated)."""
+def decision_from_quote(quote: Quote, quote_id: str, codes: Sequence[str] = (), sale: Sequence[int] = ()) -> dict:
+    """The decision record of a quote computed at commit (an expired token re-evaluated).
+
+    ``codes`` (as the shopper typed them) and ``sale`` (numbers of the lines on sale) complete
+    the stored cart, so the order can be priced again later (``rules replay``)."""
     return {
         "quote_id": quote_id,
         "rules_version": quote.rules_version or 0,
@@ -126,6 +133,8 @@ def decision_from_quote(quote: Quote, quote_id: str) -> dict:
                   for line in quote.lines],
         "totals": {"subtotal": quote.totals.subtotal, "discount": quote.totals.discount,
                    "total": quote.totals.total},
+        "codes": list(codes),
+        "sale": list(sale),
     }
 
 

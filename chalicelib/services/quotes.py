@@ -190,7 +190,8 @@ def decision_for_order(customer_id: str, submission: OrderSubmission, token: str
     if expired:
         cart = cart_of(claims, submission.lines)
         request = QuoteRequest(quoted_for, submission.currency, cart, tuple(claims.get("codes") or ()))
-        decision = decision_from_quote(_price(current_rules(), request, now)[0], claims["qid"])
+        decision = decision_from_quote(_price(current_rules(), request, now)[0], claims["qid"],
+                                       request.promo_codes, claims["sale"])
         report.update(re_evaluated=True, rules_version=decision["rules_version"],
                       differences=discount_differences_json(decision_differences(quoted, decision),
                                                             decision["currency"]))

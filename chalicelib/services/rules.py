@@ -65,20 +65,17 @@ def rules_json(rules: Rules) -> dict:
     return {"version": rules.version or 0, **rules.to_document()}
 
 
-def replace_rules(document: Dict[str, Any], *, created_by: Optional[str] = None,
-                  now: Optional[datetime] = None) -> dict:
-    """Validate and store a new version of the rules.
-
-    A ``version`` in the document is the version it was edited from: if the rules changed
-    since, the answer is 409 rather than silently overwriting someone else's change.
-    """
-    now = now or clock.now()
+def checked_rules(document: Dict[str, Any]) -> Rules:
+    """A rules document checked as ``PUT /v1/admin/rules`` checks it (every section, the base
+    currency, the ``version`` it was edited from), parsed; raises :class:`RulesInvalid` with
+    every field error. Reads nothing: ``rules replay`` validates a candidate with it before
+    touching the table."""
     edited_from = document.get("version")
     if edited_from is not None and (isinstance(edited_from, bool) or not isinstance(edited_from, int)
                                     or edited_from < 0):
         raise RulesInvalid([{"field": "version", "reason": "must be the whole version number you read, or absent"}])
     body = {key: value for key, value in document.items() if key != "version"}
-    rules = parse_rules(body)
+    rules = parse_rules(body, version=edited_from)
     address_book.check_trust_rules(body)
     from .value import check_value_model  # value reads the rules in force: imported here, not above
 
@@ -90,6 +87,19 @@ def replace_rules(document: Dict[str, Any], *, created_by: Optional[str] = None,
     if rules.base_currency != base:
         raise RulesInvalid([{"field": "base_currency",
                              "reason": f"must stay {base}: aggregates and thresholds are kept in it"}])
+    return rules
+
+
+def replace_rules(document: Dict[str, Any], *, created_by: Optional[str] = None,
+                  now: Optional[datetime] = None) -> dict:
+    """Validate and store a new version of the rules.
+
+    A ``version`` in the document is the version it was edited from: if the rules changed
+    since, the answer is 409 rather than silently overwriting someone else's change.
+    """
+    now = now or clock.now()
+    rules = checked_rules(document)
+    edited_from = document.get("version")
 
     def attempt() -> int:
         stored = rules_store.current_rules_document()
