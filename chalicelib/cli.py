@@ -489,6 +489,156 @@ def fit_value_model_command(segments: int, dry_run: bool, force: bool, as_json: 
         sys.exit(1)
 
 
+@cli.group("rules")
+def rules_group() -> None:
+    """The rules document: replay a candidate against the ledger before a PUT."""
+
+
+@rules_group.command("replay")
+@click.argument("candidate", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--since", help="First day of the period (2026-09-01, UTC; default: 90 days before --until).")
+@click.option("--until", help="Last day of the period, included (default: now).")
+@click.option("--baseline", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Compare with this rules document instead of the rules in force.")
+@click.option("--segments", default=4, show_default=True, type=click.IntRange(1, 64),
+              help="Parallel Scan segments (threads).")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a self-contained HTML page with charts.")
+def rules_replay_command(candidate: Path, since: Optional[str], until: Optional[str], baseline: Optional[Path],
+                         segments: int, as_json: bool, html_file: Optional[Path]) -> None:
+    """What CANDIDATE (a rules document, as PUT /v1/admin/rules takes it) would have done: each
+    customer's tier today and every order of the period priced again, against the rules in
+    force. Reads the table (parallel Scan), never writes it. Exit 2 when a document is invalid."""
+    from .domain.rules import RulesInvalid
+    from .services.replay import parse_day, replay_rules
+
+    documents = {"candidate": _rules_file(candidate, "candidate", as_json)}
+    if baseline is not None:
+        documents["baseline"] = _rules_file(baseline, "baseline", as_json)
+    try:
+        period = {"since": parse_day(since) if since else None, "until": parse_day(until, end=True) if until else None}
+    except ValueError as error:
+        raise click.BadParameter(str(error))
+    from .services.rules import checked_rules
+
+    for name, document in documents.items():  # both checked before anything is read
+        try:
+            checked_rules(document)
+        except RulesInvalid as error:
+            _invalid_rules(name, error, as_json)
+    ref = _log_ref_function()
+    with click.progressbar(label="reading the ledger", file=sys.stderr, length=0, show_pos=True) as bar:
+        report = _operator_call(lambda: replay_rules(documents["candidate"], baseline=documents.get("baseline"),
+                                                     segments=segments, progress=bar.update, log_ref=ref,
+                                                     **period))
+    if html_file is not None:
+        from .replay_html import replay_page
+
+        html_file.write_text(replay_page(report), encoding="utf-8")
+    click.echo(json.dumps(report, indent=2) if as_json else _readable_replay(report))
+    if html_file is not None and not as_json:
+        click.echo(f"report page: {html_file}")
+
+
+def _rules_file(path: Path, name: str, as_json: bool) -> dict:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        _invalid_rules(name, _NotJson(f"{path.name} is not JSON: {error}"), as_json)
+    if not isinstance(document, dict):
+        _invalid_rules(name, _NotJson(f"{path.name} must hold one JSON object"), as_json)
+    return document
+
+
+class _NotJson(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.errors = [{"field": "(document)", "reason": reason}]
+
+
+def _invalid_rules(name: str, error, as_json: bool):
+    """Print every field error (the PUT's own) and exit 2."""
+    if as_json:
+        click.echo(json.dumps({"error": {"code": "invalid_rules", "document": name, "message": str(error),
+                                         "details": error.errors}}, indent=2))
+    else:
+        click.echo(f"the {name} is not a valid rules document (nothing was read):", err=True)
+        for problem in error.errors:
+            click.echo(f"  {problem['field']}: {problem['reason']}", err=True)
+    sys.exit(2)
+
+
+def _log_ref_function():
+    from .domain.errors import ServiceUnavailable
+    from .observability import customer_ref
+
+    try:
+        key = _hash_key()
+    except ServiceUnavailable:
+        return lambda customer_id: None
+    return lambda customer_id: customer_ref(customer_id, key=key)
+
+
+def _readable_replay(report: dict) -> str:
+    tiers, orders = report["tiers_today"], report["orders"]
+    currency = orders["currency"]
+
+    def money(amount: int) -> str:
+        return format_money(amount, currency)
+
+    names = tiers["tiers"]
+    width = max(len(name) for name in names) + 2
+    lines = [f"period {report['period']['since']} to {report['period']['until']}; baseline: "
+             f"{report['baseline_source']} (version {report['baseline_version']}); {report['items_read']} items read",
+             "", f"tiers today ({tiers['customers']} customers): baseline -> candidate"]
+    lines += [f"  {name:<{width}}{tiers['baseline'][name]:>7} -> {tiers['candidate'][name]:<7}" for name in names]
+    lines.append(f"  movement (rows: baseline, columns: candidate)")
+    lines.append("  " + " " * width + "".join(f"{name:>{width}}" for name in names))
+    for name in names:
+        row = tiers["movement"].get(name, {})
+        lines.append(f"  {name:<{width}}" + "".join(f"{row.get(other, 0):>{width}}" for other in names))
+    lines.append(f"  {tiers['moved_down']} would move down, {tiers['moved_up']} up")
+    if tiers["largest_value_moving_down"]:
+        lines.append("  largest lifetime value moving down (id, log ref):")
+        lines += [f"    {row['customer_id']}  {row['log_ref'] or '-'}  {row['from']} -> {row['to']}"
+                  for row in tiers["largest_value_moving_down"]]
+    base, cand = orders["baseline"], orders["candidate"]
+    lines += ["", f"orders placed in the period: {orders['orders']} ({orders['orders_priced']} priced, "
+                  f"{orders['without_quote']} recorded without a quote, {orders['codes_inferred']} with codes "
+                  "inferred from what they got)",
+              f"  discount: baseline {money(base['discount'])}, candidate {money(cand['discount'])} "
+              f"(difference {money(orders['difference'])})"]
+    for title, key in (("by kind", "by_kind"), ("by tier at the order", "by_tier"), ("by customer", "by_customer")):
+        lines.append(f"  {title}:")
+        for name in dict.fromkeys([*base[key], *cand[key]]):
+            lines.append(f"    {name:<22}{money(base[key].get(name, 0)):>14} -> {money(cand[key].get(name, 0))}")
+    lines.append(f"  orders whose total would be zero: baseline {base['orders_free']}, candidate {cand['orders_free']}")
+    for side in ("baseline", "candidate"):
+        for run_out in orders["promotions_running_out"][side]:
+            text = [f"  {side}: {run_out['code']}"]
+            if run_out["budget_ran_out_on"]:
+                text.append(f"budget of {run_out['budget']} used up on {run_out['budget_ran_out_on']}")
+            if run_out["customers_at_limit"]:
+                text.append(f"{run_out['customers_at_limit']} customer(s) reached the limit of "
+                            f"{run_out['per_customer_limit']}, first on {run_out['first_customer_at_limit_on']}")
+            lines.append(", ".join(text))
+    if orders["not_priced"]:
+        lines.append(f"  orders that could not be priced: {len(orders['not_priced'])}")
+        lines += [f"    {row['order_id']} ({row['currency']}): {row['baseline'] or row['candidate']}"
+                  for row in orders["not_priced"]]
+    exact = orders["exactness"]
+    lines += ["", f"exactness check: {exact['orders_matching']} of {exact['orders_checked']} orders quoted under "
+                  f"version {exact['rules_version']} replay to exactly the discounts they got"
+                  + ("" if exact["exact"] else f"; {len(exact['differences'])} DIFFER (the ledger and the pricing "
+                                               "disagree):")]
+    lines += [f"  {row['order_id']}: got {row['actual']}, replayed {row['replayed']}" for row in exact["differences"]]
+    if exact["not_checked_other_versions"]:
+        lines.append("  not checked (quoted under other versions): " + ", ".join(
+            f"{count} under version {version}" for version, count in exact["not_checked_other_versions"].items()))
+    return "\n".join(lines)
+
+
 @cli.command("log-ref")
 @click.argument("customer_id")
 @on_target
