@@ -8,6 +8,7 @@ order of the period priced again (``chalicelib/domain/replay.py``).
 """
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Dict, Optional
 
@@ -38,19 +39,27 @@ def replay_rules(candidate: Dict[str, Any], *, baseline: Optional[Dict[str, Any]
     since = since or until - timedelta(days=DEFAULT_DAYS)
     if baseline_rules is None:
         baseline_rules = current_rules()
+    started = time.perf_counter()
     snapshot = read_ledger(baseline_rules.base_currency, segments, progress)
+    read = time.perf_counter()
     histories = {customer_id: history_of(customer) for customer_id, customer in snapshot.customers.items()}
     today = {customer_id: CustomerToday(histories[customer_id], customer.stats.lifetime_net_spend)
              for customer_id, customer in snapshot.customers.items()}
+    tiers = tiers_today(baseline_rules, candidate_rules, today, now, log_ref)
+    tiered = time.perf_counter()
     before = replay_orders(baseline_rules, histories, snapshot.orders, since, until)
     after = replay_orders(candidate_rules, histories, snapshot.orders, since, until)
+    orders = orders_summary(baseline_rules, candidate_rules, before, after)
+    priced = time.perf_counter()
     return {
         "period": {"since": iso_utc(since), "until": iso_utc(until)},
         "baseline_version": baseline_rules.version or 0,
         "baseline_source": "rules in force" if baseline is None else "file",
         "items_read": snapshot.items_read,
-        "tiers_today": tiers_today(baseline_rules, candidate_rules, today, now, log_ref),
-        "orders": orders_summary(baseline_rules, candidate_rules, before, after),
+        "seconds": {"read": round(read - started, 3), "tiers": round(tiered - read, 3),
+                    "orders": round(priced - tiered, 3)},
+        "tiers_today": tiers,
+        "orders": orders,
     }
 
 
