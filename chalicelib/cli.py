@@ -505,6 +505,7 @@ def rules_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write a self-contained HTML page with charts.")
+@on_target
 def rules_replay_command(candidate: Path, since: Optional[str], until: Optional[str], baseline: Optional[Path],
                          segments: int, as_json: bool, html_file: Optional[Path]) -> None:
     """What CANDIDATE (a rules document, as PUT /v1/admin/rules takes it) would have done: each
@@ -528,7 +529,11 @@ def rules_replay_command(candidate: Path, since: Optional[str], until: Optional[
         except RulesInvalid as error:
             _invalid_rules(name, error, as_json)
     ref = _log_ref_function()
-    with click.progressbar(label="reading the ledger", file=sys.stderr, length=0, show_pos=True) as bar:
+    from .store.repository import approximate_item_count
+
+    # Progress on stderr, per Scan page: items read of the table's (approximate) item count.
+    with click.progressbar(label="reading the ledger", file=sys.stderr, length=approximate_item_count() or 0,
+                           show_pos=True, show_percent=True) as bar:
         report = _operator_call(lambda: replay_rules(documents["candidate"], baseline=documents.get("baseline"),
                                                      segments=segments, progress=bar.update, log_ref=ref,
                                                      **period))

@@ -88,6 +88,27 @@ def scan_pages(model: Type[TableItem], attributes: Sequence[str], segment: int,
             return
 
 
+def scan_pages_of(models: Sequence[Type[TableItem]], segment: int, total_segments: int) -> Iterator[Page]:
+    """Every page of one segment of a parallel Scan, keeping the whole items of any of
+    ``models`` (one pass over the table for a job that needs several item types)."""
+    values = {f":t{n}": {"S": model._get_discriminator_attribute().serialize(model)} for n, model in enumerate(models)}
+    request: Dict[str, Any] = {
+        "TableName": TableItem.Meta.table_name,
+        "Segment": segment,
+        "TotalSegments": total_segments,
+        "FilterExpression": f"#type IN ({', '.join(values)})",
+        "ExpressionAttributeNames": {"#type": "item_type"},
+        "ExpressionAttributeValues": values,
+    }
+    start_key = None
+    while True:
+        page = _read_page(request if start_key is None else {**request, "ExclusiveStartKey": start_key}, segment)
+        yield Page([TableItem.from_raw_data(item) for item in page.get("Items", [])], int(page.get("ScannedCount", 0)))
+        start_key = page.get("LastEvaluatedKey")
+        if not start_key:
+            return
+
+
 def _read_page(request: Dict[str, Any], segment: int) -> Dict[str, Any]:
     from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 

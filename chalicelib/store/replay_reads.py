@@ -1,9 +1,9 @@
 """The whole ledger for ``rules replay``, by a parallel Scan: profiles with their monthly buckets,
 and every order with its stored decision. Read only; never on a request path.
 
-The segments are read by threads, as ``fit-value-model`` reads purchase days
-(``services/value_fit.py``); each segment is one paginated Scan, and only the items the
-replay uses (profiles, months, orders) are kept.
+The segments are read by threads through the batch reader ``fit-value-model`` uses
+(``batch_reads.py``: its own client with long timeouts, page-level retry); each segment is one
+paginated Scan keeping only the items the replay uses (profiles, months, orders).
 """
 from __future__ import annotations
 
@@ -14,14 +14,10 @@ from typing import Callable, Dict, List, Optional
 
 from ..domain.customer import Customer, MonthTotals
 from ..domain.replay import PlacedOrder
-from .models import MonthItem, OrderItem, ProfileItem, TableItem
+from .batch_reads import scan_pages_of
+from .models import MonthItem, OrderItem, ProfileItem
 from .repository import _customer_from, _order_state
 
-PROGRESS_EVERY = 500
-PAGE_SIZE = 500
-"""Items per Scan request: a full 1 MB page of DynamoDB Local, with segments sharing the cores,
-can outlast the request path's 4 s read timeout that batch reads still use on main (branch
-merge-import gives them their own client and page-level retries; switch to it when it lands)."""
 
 
 @dataclass
@@ -53,23 +49,19 @@ def read_ledger(base_currency: str, segments: int = 4,
 
     def read(segment: int) -> _Segment:
         part = _Segment()
-        pending = 0
-        for item in TableItem.scan(segment=segment, total_segments=segments, page_size=PAGE_SIZE):
-            part.items += 1
-            pending += 1
-            if pending == PROGRESS_EVERY:
-                tick(pending)
-                pending = 0
-            if isinstance(item, ProfileItem):
-                if not item.merged_into:  # its history lives with the customer it was merged into
-                    part.profiles.append(item)
-            elif isinstance(item, MonthItem):
-                part.months.setdefault(item.customer_id, {})[item.month] = MonthTotals(
-                    orders=int(item.orders), net_spend=int(item.net_spend), goodwill=int(item.goodwill or 0))
-            elif isinstance(item, OrderItem):
-                part.orders.append(PlacedOrder(_order_state(item), item.decision,
-                                               bool(((item.result or {}).get("quote") or {}).get("guest_quote"))))
-        tick(pending)
+        for page in scan_pages_of((ProfileItem, MonthItem, OrderItem), segment, segments):
+            part.items += page.scanned
+            tick(page.scanned)
+            for item in page.items:
+                if isinstance(item, ProfileItem):
+                    if not item.merged_into:  # its history lives with the customer it was merged into
+                        part.profiles.append(item)
+                elif isinstance(item, MonthItem):
+                    part.months.setdefault(item.customer_id, {})[item.month] = MonthTotals(
+                        orders=int(item.orders), net_spend=int(item.net_spend), goodwill=int(item.goodwill or 0))
+                elif isinstance(item, OrderItem):
+                    guest = bool(((item.result or {}).get("quote") or {}).get("guest_quote"))
+                    part.orders.append(PlacedOrder(_order_state(item), item.decision, guest))
         return part
 
     with ThreadPoolExecutor(max_workers=segments) as pool:

@@ -181,14 +181,21 @@ def test_an_invalid_candidate_gets_the_puts_field_errors_exit_2_and_nothing_is_r
     document["promotions"][0]["percent"] = 12.5
     put_errors = put(raw_client, "/v1/admin/rules", document).json_body["error"]["details"]
     assert len(put_errors) == 2
+    from chalicelib.store import batch_reads
+
+    batch_calls = []  # the batch reader has a client of its own: watched too
+    batch_client = batch_reads._client()
+    batch_client.meta.events.register("before-parameter-build.dynamodb", lambda model, **_: batch_calls.append(model.name))
     with DynamoCalls() as calls:
         result = _replay(tmp_path, document)
     assert result.exit_code == 2
     assert json.loads(result.stdout)["error"]["details"] == put_errors
-    assert calls.operations == []
+    assert calls.operations == [] and batch_calls == []
     text = CliRunner().invoke(cli, ["rules", "replay", str(tmp_path / "candidate.json")])
     assert text.exit_code == 2
     assert "tiers[1].qualify[0].net_spend: must be a non-negative integer of minor units" in text.stderr
+    valid = _replay(tmp_path, _rules(raw_client))  # the same watch sees a valid candidate's Scan
+    assert valid.exit_code == 0 and "Scan" in batch_calls
 
 
 def test_orders_in_a_currency_without_a_rate_are_counted_and_listed(client, raw_client, tmp_path):
