@@ -19,7 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 
 os.environ.update(AWS_ACCESS_KEY_ID="demo", AWS_SECRET_ACCESS_KEY="demo", AWS_DEFAULT_REGION="eu-west-2",
-                  LOYALTY_TABLE="loyalty-demo", LOYALTY_RULES_CACHE_SECONDS="0")
+                  LOYALTY_TABLE="loyalty-demo", LOYALTY_BACKEND="moto", LOYALTY_RULES_CACHE_SECONDS="0")
 os.environ.setdefault("LOYALTY_QUOTE_SIGNING_KEY", "demo-only-signing-key-" + os.urandom(16).hex())
 os.environ.setdefault("LOYALTY_HASH_KEY", "demo-only-hash-key-" + os.urandom(16).hex())
 os.environ.pop("DYNAMODB_ENDPOINT", None)
