@@ -671,12 +671,14 @@ def _hash_key() -> str:
 @on_target
 def rehash_lookups_command(as_json: bool) -> None:
     """Rebuild every profile's email and phone lookup hashes with the current hash key (after
-    a rotation of the key, or once after hashes became keyed). Idempotent; safe to rerun."""
+    a rotation of the key, or once after hashes became keyed or normalisation changed), and
+    backfill the identity index (emails, phones, delivered addresses). Idempotent; safe to rerun."""
     from .services.customers import rebuild_lookup_hashes
 
     summary = _operator_call(rebuild_lookup_hashes)
     click.echo(json.dumps(summary) if as_json else
-               f"{summary['profiles']} profile(s) read, {summary['updated']} lookup hash(es) rebuilt")
+               f"{summary['profiles']} profile(s) read, {summary['updated']} lookup hash(es) rebuilt, "
+               f"{summary['identity_indexed']} record(s) listed on the identity index")
 
 
 @cli.command("mint-customer-token")

@@ -27,6 +27,7 @@ class Settings:
     import_workers: int
     batch_read_timeout_seconds: float = 60.0
     batch_page_attempts: int = 6
+    default_country: str = "GB"  # how a phone without +country code is read, when the customer's is unknown
 
 
 @lru_cache(maxsize=1)
@@ -49,4 +50,5 @@ def settings() -> Settings:
         # Batch commands (fit-value-model) only; the request path keeps its 4 s (store/models.py).
         batch_read_timeout_seconds=float(os.environ.get("LOYALTY_BATCH_READ_TIMEOUT_SECONDS", "60")),
         batch_page_attempts=max(1, int(os.environ.get("LOYALTY_BATCH_PAGE_ATTEMPTS", "6"))),
+        default_country=os.environ.get("LOYALTY_DEFAULT_COUNTRY", "GB").upper(),
     )

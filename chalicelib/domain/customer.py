@@ -120,13 +120,26 @@ def month_keys_back(now: datetime, months: int) -> Tuple[str, ...]:
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """The identity form (:func:`chalicelib.domain.identity.normalise_email`); a stored email
+    that is not a well-formed address is compared by case and whitespace only."""
+    from .identity import IdentityInvalid, normalise_email as identity_email
+
+    try:
+        return identity_email(email)
+    except IdentityInvalid:
+        return email.strip().lower()
 
 
-def normalise_phone(phone: str) -> str:
-    """Digits only, keeping a leading ``+``: ``"+44 (0)20 7946-0958"`` -> ``"+4402079460958"``."""
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    return ("+" if phone.strip().startswith("+") else "") + digits
+def normalise_phone(phone: str, default_country: Optional[str] = None) -> str:
+    """E.164 (:func:`chalicelib.domain.identity.normalise_phone`, read in ``default_country``);
+    a stored phone that is not a possible number is compared by its digits (and leading ``+``)."""
+    from .identity import IdentityInvalid, normalise_phone as identity_phone
+
+    try:
+        return identity_phone(phone, default_country)
+    except IdentityInvalid:
+        digits = "".join(ch for ch in phone if ch.isdigit())
+        return ("+" if phone.strip().startswith("+") else "") + digits
 
 
 def keyed_hash(key: str, message: str) -> str:

@@ -50,6 +50,7 @@ def address_use(order: Order, state: OrderState,
         deliveries=1 if delivered else 0,
         last_delivery_at=state.delivered_at,
         payment_confirmed=paid_to is not None and paid_to.fingerprint == normalised.fingerprint,
+        identity_key=_identity_key(normalised.fingerprint) if delivered else None,
     )
 
 
@@ -59,7 +60,15 @@ def delivery_use(order: Order, delivered_at: datetime) -> Optional[store.Address
     if use is None:
         return None
     return store.AddressUse(use.address_id, use.normalised, use.address, use.first_used_at,
-                            orders=0, deliveries=1, last_delivery_at=delivered_at)
+                            orders=0, deliveries=1, last_delivery_at=delivered_at,
+                            identity_key=_identity_key(use.address_id))
+
+
+def _identity_key(fingerprint: str) -> str:
+    """A delivered address is an identity key (docs/identity.md), kept as a keyed hash."""
+    from .customers import address_identity_key
+
+    return address_identity_key(fingerprint)
 
 
 def confirm_address(customer_id: str, address_id: str, now: datetime, operator: str) -> dict:

@@ -15,10 +15,12 @@ from ..store.retry import with_retries
 
 
 def upsert_profile(customer_id: str, fields: Dict[str, Any], *, now: Optional[datetime] = None) -> dict:
-    """Create the customer if new, set the given contact fields, and return the summary."""
+    """Create the customer if new, set the given contact fields, and return the summary.
+    A new email or phone is listed on the identity index in the same transaction."""
     now = now or clock.now()
     stored = with_lookup_hashes(fields)
-    with_retries(lambda: store.save_profile(customer_id, stored, now, settings().base_currency),
+    with_retries(lambda: store.save_profile(customer_id, stored, now, settings().base_currency,
+                                            identity=contact_identity(stored)),
                  budget_seconds=settings().retry_budget_seconds)
     return customer_summary(customer_id, now=now)
 
@@ -31,30 +33,59 @@ def with_lookup_hashes(fields: Dict[str, Any]) -> Dict[str, Any]:
     return stored
 
 
+def contact_identity(fields: Dict[str, Any]) -> Dict[str, str]:
+    """The identity keys (keyed hash -> kind) of profile fields made by :func:`with_lookup_hashes`."""
+    return {fields[name]: kind for name, kind in (("email_hash", "email"), ("phone_hash", "phone"))
+            if fields.get(name)}
+
+
 def _lookup_hashes(fields: Dict[str, Any], key: str) -> Dict[str, Optional[str]]:
     hashes: Dict[str, Optional[str]] = {}
     if "email" in fields:
         hashes["email_hash"] = lookup_hash("email", normalise_email(fields["email"]), key) if fields["email"] else None
     if "phone" in fields:
-        hashes["phone_hash"] = lookup_hash("phone", normalise_phone(fields["phone"]), key) if fields["phone"] else None
+        country = fields.get("country") or settings().default_country
+        hashes["phone_hash"] = (lookup_hash("phone", normalise_phone(fields["phone"], country), key)
+                                if fields["phone"] else None)
     return hashes
 
 
+def address_identity_key(fingerprint: str, key: Optional[str] = None) -> str:
+    """The identity key of a delivered address: the keyed hash of its fingerprint."""
+    return lookup_hash("address", fingerprint, key or hash_key())
+
+
 def rebuild_lookup_hashes() -> Dict[str, int]:
-    """Rewrite every profile's email and phone lookup hashes with the current hash key (after
-    keyed hashes were introduced, or after the key was rotated). The old hash is replaced on
-    the profile, so its lookup-index entry goes with it. Erased profiles keep none. Idempotent:
-    a second run updates nothing. A profile whose email or phone changes meanwhile is left to
-    that change, which hashes with the current key too."""
+    """Rewrite every profile's email and phone lookup hashes with the current hash key and
+    normalisation (after keyed hashes were introduced, after the key was rotated, or after the
+    email or phone normalisation changed), and list every record on the identity index by its
+    email, phone and delivered addresses (the backfill of the index). The old hash is replaced
+    on the profile, so its lookup-index entry goes with it. Erased profiles keep none.
+    Idempotent: a second run updates nothing. A profile whose email or phone changes meanwhile
+    is left to that change, which hashes with the current key too."""
+    from ..store import identity as identity_store
+
     key = hash_key()
     profiles = updated = 0
     for contact in store.profile_contacts():
         profiles += 1
         wanted = ({"email_hash": None, "phone_hash": None} if contact.erased
-                  else _lookup_hashes({"email": contact.email, "phone": contact.phone}, key))
+                  else _lookup_hashes({"email": contact.email, "phone": contact.phone, "country": contact.country}, key))
         if wanted != {"email_hash": contact.email_hash, "phone_hash": contact.phone_hash}:
             updated += store.set_lookup_hashes(contact, wanted["email_hash"], wanted["phone_hash"])
-    return {"profiles": profiles, "updated": updated}
+    indexed = 0
+    for customer_id, email, phone, country, erased, delivered in identity_store.scan_identity_sources():
+        if erased:
+            continue
+        keys = contact_identity(_lookup_hashes({"email": email, "phone": phone, "country": country}, key))
+        keys.update({address_identity_key(fingerprint, key): "address" for fingerprint in delivered})
+        items = sorted(keys.items())
+        for start in range(0, len(items), 45):  # two items per key at most: within one transaction
+            part = dict(items[start:start + 45])
+            with_retries(lambda: identity_store.change_identity({customer_id: part}, {}),
+                         budget_seconds=settings().retry_budget_seconds)
+        indexed += bool(items)
+    return {"profiles": profiles, "updated": updated, "identity_indexed": indexed}
 
 
 def customer_summary(customer_id: str, *, now: Optional[datetime] = None) -> dict:

@@ -27,7 +27,7 @@ from ..domain.errors import LoyaltyError
 from ..domain.ledger import OrderEvent, OrderSubmission
 from ..store import repository as store
 from ..store.retry import with_retries
-from .customers import with_lookup_hashes
+from .customers import contact_identity, with_lookup_hashes
 from .orders import build_new_order
 
 MAX_ITEMS_PER_TRANSACTION = 100
@@ -211,9 +211,10 @@ def _newest_profile(customer_id: str, rows: List[_Row], notes: List[dict]) -> Di
 
 def _chunks(rows: List[_Row]) -> Iterator[List[_Row]]:
     """Groups of rows whose items fit one transaction: per order its item and ledger entries,
-    plus one profile update and one update per month and per address the group touches."""
+    plus one profile update and one update per month and per address the group touches, and
+    the identity items (up to two for the file's email and phone, one per delivered address)."""
     chunk: List[_Row] = []
-    items = 1  # the profile update
+    items = 3  # the profile update, the email and phone identity items
     shared: set = set()  # months and addresses already counted in this chunk
 
     def shared_keys(row: _Row) -> set:
@@ -221,6 +222,8 @@ def _chunks(rows: List[_Row]) -> Iterator[List[_Row]]:
         keys |= {("day", delta.day) for delta in row.new_order.deltas if delta.day}
         if row.new_order.address_use is not None:
             keys.add(("address", row.new_order.address_use.address_id))
+            if row.new_order.address_use.identity_key:
+                keys.add(("identity", row.new_order.address_use.address_id))
         return keys
 
     for row in rows:
@@ -228,7 +231,7 @@ def _chunks(rows: List[_Row]) -> Iterator[List[_Row]]:
         cost = 1 + len(row.new_order.entries) + len(keys - shared)
         if chunk and items + cost > MAX_ITEMS_PER_TRANSACTION:
             yield chunk
-            chunk, items, shared = [], 1, set()
+            chunk, items, shared = [], 3, set()
             cost = 1 + len(row.new_order.entries) + len(keys)
         chunk.append(row)
         items += cost
@@ -249,7 +252,7 @@ def _commit_chunk(customer_id: str, chunk: List[_Row], now: datetime, report: Im
         def attempt() -> None:
             stats = known.pop() if known else store.load_profile_stats(customer_id)
             store.commit_orders(customer_id, [row.new_order for row in remaining], stats, now, base,
-                                profile_fields=profile)
+                                profile_fields=profile, identity=contact_identity(profile))
 
         try:
             with_retries(attempt, budget_seconds=max(settings().retry_budget_seconds, 30))

@@ -17,6 +17,8 @@ CUSTOMER#<customer_id>   ADJUSTMENT#<adjustment_id>                      adjustm
 CUSTOMER#<customer_id>   AUDIT#ERASURE, AUDIT#MERGE#<source_id>          adjustment
 CUSTOMER#<customer_id>   DAY#2026-11-20                                  purchase_day
 CUSTOMER#<customer_id>   PROFILE#CREDIT#<grant_id>                       credit_grant
+CUSTOMER#<customer_id>   MATCH#2026-11-20T10:15:00Z#<quote_id>           identity_match
+IDENTITY#<keyed hash>    IDENTITY                                        identity
 CUSTOMER#<customer_id>   CREDIT#2026-11-20T10:15:00Z#<movement_id>       credit_movement
 CUSTOMER#<customer_id>   EXPIRY#CREDIT#<grant_id>                        credit_expiry
 QUOTE#<quote_id>         DECISION                                        decision
@@ -38,6 +40,7 @@ from pynamodb.attributes import (
     JSONAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
@@ -61,6 +64,8 @@ AUDIT_PREFIX = "AUDIT#"  # what the system audits itself (erasure, merge): no cl
 CREDIT_GRANT_PREFIX = "PROFILE#CREDIT#"
 CREDIT_MOVEMENT_PREFIX = "CREDIT#"
 CREDIT_EXPIRY_PREFIX = "EXPIRY#CREDIT#"
+IDENTITY_SK = "IDENTITY"
+MATCH_PREFIX = "MATCH#"
 
 
 def key_range(prefix: str):
@@ -75,6 +80,10 @@ def key_range(prefix: str):
 
 def customer_pk(customer_id: str) -> str:
     return f"CUSTOMER#{customer_id}"
+
+
+def identity_pk(key_hash: str) -> str:
+    return f"IDENTITY#{key_hash}"
 
 
 def order_pk(order_id: str) -> str:
@@ -151,6 +160,9 @@ class ProfileItem(TableItem, discriminator="profile"):
     last_order_at = UTCDateTimeAttribute(null=True)
     tier_override = JSONAttribute(null=True)  # {"tier", "until", "reason", "by"} set by an operator
     erased_at = UTCDateTimeAttribute(null=True)  # personal data erased on request; aggregates kept
+    # The keyed hashes of every email and phone this record has held (its identity items),
+    # so an erasure or a merge reaches them all; delivered addresses are found from the book.
+    identity_keys = UnicodeSetAttribute(null=True)
     merged_into = UnicodeAttribute(null=True)  # this record's history was moved to that customer
     lifetime_goodwill = NumberAttribute(default=0)  # goodwill credits granted, base currency
     version = NumberAttribute(default=0)
@@ -438,3 +450,24 @@ class ImportReportItem(TableItem, discriminator="import_report"):
     rejected = NumberAttribute(default=0)
     customers = NumberAttribute(default=0)
     report_location = UnicodeAttribute(null=True)
+
+
+class IdentityItem(TableItem, discriminator="identity"):
+    """The lookup index of identity keys: one item per keyed hash of a normalised email, phone
+    (E.164) or delivered address fingerprint, listing the records that hold it. One item per
+    key, so a checkout reads its email, phone and address keys with one BatchGetItem."""
+
+    kind = UnicodeAttribute()  # email | phone | address
+    customer_ids = UnicodeSetAttribute(null=True)
+
+
+class IdentityMatchItem(TableItem, discriminator="identity_match"):
+    """A checkout whose email or phone matched several records (no personal data: the keys'
+    kinds and the other records), kept for support 400 days (TTL ``expires_at``)."""
+
+    customer_id = UnicodeAttribute()
+    quote_id = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    by = JSONAttribute()
+    others = JSONAttribute()
+    expires_at = NumberAttribute()

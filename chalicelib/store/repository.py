@@ -58,6 +58,7 @@ from .models import (
     order_pk,
     promotion_pk,
 )
+from .identity import add_identity
 from .retry import RetryableConflict, cancellation_codes
 
 LEDGER_ENTRY_TYPES_PLACED = "order_placed"
@@ -168,13 +169,15 @@ class AddressUse:
     deliveries: int = 0
     last_delivery_at: Optional[datetime] = None
     payment_confirmed: bool = False
+    identity_key: Optional[str] = None  # the keyed hash of the fingerprint, when this use is a delivery
 
     def merged(self, other: "AddressUse") -> "AddressUse":
         deliveries = [t for t in (self.last_delivery_at, other.last_delivery_at) if t]
         return AddressUse(self.address_id, self.normalised, self.address,
                           min(self.first_used_at, other.first_used_at), self.orders + other.orders,
                           self.deliveries + other.deliveries, max(deliveries) if deliveries else None,
-                          self.payment_confirmed or other.payment_confirmed)
+                          self.payment_confirmed or other.payment_confirmed,
+                          self.identity_key or other.identity_key)
 
 
 @dataclass
@@ -487,14 +490,21 @@ def _entry_json(item: LedgerItem) -> dict:
 # ---------------------------------------------------------------- writes
 
 
-def save_profile(customer_id: str, fields: Dict[str, object], now: datetime, base_currency: str) -> None:
+def save_profile(customer_id: str, fields: Dict[str, object], now: datetime, base_currency: str,
+                 identity: Optional[Dict[str, str]] = None) -> None:
     """Create or update a profile's contact fields; aggregates are left alone.
 
-    A field given as ``None`` is removed from the profile.
+    A field given as ``None`` is removed from the profile. ``identity`` (keyed hash -> kind)
+    lists the record on those identity items, in the same transaction; a changed email stays
+    on its old item (it was the customer's: support can still find them by it).
     """
     actions = _profile_identity_actions(customer_id, now, base_currency) + _field_actions(fields)
     actions += [ProfileItem.updated_at.set(now), ProfileItem.version.add(1)]
-    ProfileItem(customer_pk(customer_id), PROFILE_SK).update(actions=actions)
+    if identity:
+        actions.append(ProfileItem.identity_keys.add(set(identity)))
+    with _transaction() as tx:
+        tx.update(ProfileItem(customer_pk(customer_id), PROFILE_SK), actions=actions)
+        add_identity(tx, customer_id, identity or {})
 
 
 def _field_actions(fields: Dict[str, object]) -> list:
@@ -539,8 +549,12 @@ def commit_orders(
     profile_fields: Optional[Dict[str, object]] = None,
     promotion_claims: Sequence[PromotionClaim] = (),
     credit_spend: Optional[CreditSpend] = None,
+    identity: Optional[Dict[str, str]] = None,
 ) -> None:
     """Record orders of one customer in one transaction, with their ledger entries and aggregates.
+
+    ``identity`` (keyed hash -> kind: the import file's email and phone) and the keys of
+    addresses delivered to are listed on the identity index in the same transaction.
 
     ``credit_spend`` takes store credit from the grants it names in the same transaction, each
     update conditioned on the grant holding enough and not having expired:
@@ -582,6 +596,7 @@ def commit_orders(
                 + _fill_actions(profile_fields or {})
                 + _counter_actions(change.counters)
                 + profile_actions
+                + ([ProfileItem.identity_keys.add(set(identity))] if identity else [])
                 + [ProfileItem.version.add(1)],
                 condition=profile_condition,
             )
@@ -591,6 +606,8 @@ def commit_orders(
             _promotion_claims(tx, customer_id, promotion_claims)
             if credit_spend is not None:
                 _spend_credit(tx, credit_spend)
+            # Last: unconditional, so the positions of the conditions read below do not move.
+            add_identity(tx, customer_id, {**(identity or {}), **_address_keys(addresses)})
     except TransactWriteError as error:
         codes = cancellation_codes(error)
         existing = [o.state.order.order_id for o, code in zip(orders, codes) if code == "ConditionalCheckFailed"]
@@ -742,6 +759,7 @@ def commit_event(
             _release_claims(tx, order.customer_id, released_claims)
             if credit_back is not None:
                 _give_back_credit(tx, credit_back)
+            add_identity(tx, order.customer_id, _address_keys([address_use] if address_use else []))
     except TransactWriteError as error:
         codes = cancellation_codes(error)
         if codes and codes[0] == "ConditionalCheckFailed":
@@ -781,6 +799,10 @@ def _span_update(observed: Optional[CustomerStats], placed_times: List[datetime]
 
 def _counter_actions(counters: Dict[str, int]) -> list:
     return [getattr(ProfileItem, name).add(value) for name, value in counters.items() if value]
+
+
+def _address_keys(uses: Sequence[AddressUse]) -> Dict[str, str]:
+    return {use.identity_key: "address" for use in uses if use.identity_key and use.deliveries}
 
 
 def merged_address_uses(uses) -> List[AddressUse]:
@@ -1039,15 +1061,17 @@ class ProfileContact:
     email_hash: Optional[str]
     phone_hash: Optional[str]
     erased: bool
+    country: Optional[str] = None  # how a phone without +country code is read
 
 
 def profile_contacts() -> Iterator[ProfileContact]:
     """Every profile's contact fields and lookup hashes, by a paginated Scan (operator batch
     work, never on a request path)."""
-    attributes = ["pk", "sk", "item_type", "customer_id", "email", "phone", "email_hash", "phone_hash", "erased_at"]
+    attributes = ["pk", "sk", "item_type", "customer_id", "email", "phone", "email_hash", "phone_hash", "erased_at",
+                  "country"]
     for item in ProfileItem.scan(attributes_to_get=attributes):
         yield ProfileContact(item.customer_id, item.email, item.phone, item.email_hash, item.phone_hash,
-                             item.erased_at is not None)
+                             item.erased_at is not None, item.country)
 
 
 def set_lookup_hashes(contact: ProfileContact, email_hash: Optional[str], phone_hash: Optional[str]) -> bool:

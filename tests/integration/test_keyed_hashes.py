@@ -56,9 +56,9 @@ def test_rehash_lookups_rebuilds_old_hashes_with_the_current_key_and_is_idempote
 
     first = CliRunner().invoke(cli, ["rehash-lookups", "--json"])
     assert first.exit_code == 0, first.output
-    assert json.loads(first.stdout) == {"profiles": 3, "updated": 2}
+    assert json.loads(first.stdout) == {"profiles": 3, "updated": 2, "identity_indexed": 2}
     again = json.loads(CliRunner().invoke(cli, ["rehash-lookups", "--json"]).stdout)
-    assert again == {"profiles": 3, "updated": 0}
+    assert again == {"profiles": 3, "updated": 0, "identity_indexed": 2}  # listing again changes nothing
 
     assert profile_item(table, "zoe")["phone_hash"] == keyed("phone:+447700900999")
     for customer_id, value in old.items():
