@@ -409,7 +409,8 @@ def parse_limit(value: Optional[str], *, default: int, maximum: int) -> int:
     return min(int(value), maximum)
 
 
-QUOTE_FIELDS = ("customer_id", "currency", "lines", "shipping_address", "payment", "promo_codes", "use_credit")
+QUOTE_FIELDS = ("customer_id", "currency", "lines", "shipping_address", "payment", "promo_codes", "use_credit",
+                "customer")
 QUOTE_LINE_FIELDS = ("sku", "category", "quantity", "unit_amount", "on_sale")
 MAX_PROMO_CODES = 10
 
@@ -458,10 +459,47 @@ def parse_quote(body: Dict[str, Any]) -> QuoteRequest:
     address = check_address(body.get("shipping_address"), "shipping_address", problems)
     payment = _check_payment(body.get("payment"), problems)
     use_credit = _check_use_credit(body.get("use_credit"), body.get("customer_id") is not None, problems)
+    identity = _check_guest_identity(body, address, problems)
     problems.raise_if_any()
     _check_orderable(lines)
     return QuoteRequest(customer_id, currency, tuple(lines), tuple(codes), address, payment,  # type: ignore[arg-type]
-                        use_credit)
+                        use_credit, identity)
+
+
+def _check_guest_identity(body: Dict[str, Any], address: Optional[dict], problems: Problems) -> Optional[Dict[str, str]]:
+    """A guest's ``customer: {email?, phone?}``, normalised (docs/identity.md). A phone without
+    a +country code is read in the shipping country (else the store's). The values are never
+    echoed back: a reason names the field only."""
+    raw = body.get("customer")
+    if raw is None:
+        return None
+    if body.get("customer_id") is not None:
+        problems.add("customer", "send customer_id for a signed-in customer, or customer for a guest, not both")
+        return None
+    given = check_object(raw, "customer", problems)
+    if given is None:
+        return None
+    check_unknown(given, ("email", "phone"), problems, prefix="customer.")
+    from ..config import settings
+    from ..domain.identity import IdentityInvalid, normalise_email, normalise_phone
+
+    identity: Dict[str, str] = {}
+    for name in ("email", "phone"):
+        value = given.get(name)
+        if value is None:
+            continue
+        text = check_text(value, f"customer.{name}", problems, max_length=254 if name == "email" else 40)
+        if not text:
+            continue
+        try:
+            if name == "email":
+                identity[name] = normalise_email(text)
+            else:
+                country = (address or {}).get("country") or settings().default_country
+                identity[name] = normalise_phone(text, str(country))
+        except IdentityInvalid as invalid:
+            problems.add(f"customer.{name}", str(invalid))
+    return identity or None
 
 
 def _check_use_credit(value: Any, has_customer: bool, problems: Problems) -> object:

@@ -35,6 +35,8 @@ class QuoteRequest:
     shipping_address: Optional[dict] = None
     payment: Optional[dict] = None
     use_credit: object = None  # None/False: none; True: as much as possible; an int: up to that (quote currency)
+    # A guest's identity as typed at checkout, normalised: {"email"?, "phone"?} (never logged)
+    guest_identity: Optional[Dict[str, str]] = None
 
 
 def cart_digest(rows: Iterable[Tuple[str, str, int, int]]) -> str:

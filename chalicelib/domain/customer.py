@@ -57,6 +57,8 @@ class CustomerProfile:
     created_at: Optional[datetime] = None
     first_seen_at: Optional[datetime] = None
     updated_at: Optional[datetime] = None
+    erased: bool = False  # personal data erased: this record's identity matches nothing
+    identity_keys: Tuple[str, ...] = ()  # keyed hashes of every email and phone it has held
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,9 @@ class CustomerHistory:
     promotion_uses: Mapping[str, int] = field(default_factory=dict)
     tier_override: Optional[TierOverride] = None
     customer_since: Optional[datetime] = None
+    # The record is new, but its email, phone or delivered address belongs to a customer with
+    # orders (the rules' identity.new_customer_signals): first-order offers are not for it.
+    ordered_before: bool = False
 
     @property
     def since(self) -> Optional[datetime]:

@@ -35,8 +35,8 @@ DOTS_IGNORED = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
 PLUS_TAGS_DOCUMENTED = ("gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com",
                         "icloud.com", "me.com", "fastmail.com", "proton.me", "protonmail.com")
 
-_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+$")
-_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+\Z")
+_DOMAIN = re.compile(r"(?=.{1,253}\Z)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\Z")
 
 SIGNALS = ("email", "phone", "delivered_address")
 ATTACH_POLICIES = ("suggest", "auto")

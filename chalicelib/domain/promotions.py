@@ -143,6 +143,10 @@ def _local_moment(moment: datetime) -> str:
 def _history_reason(condition: CustomerCondition, history: CustomerHistory, now: datetime) -> Optional[str]:
     orders = history.lifetime_orders
     if condition.kind == "first_order":
+        if orders == 0 and history.ordered_before:
+            from .identity import ORDERED_BEFORE
+
+            return ORDERED_BEFORE
         return None if orders == 0 else "This offer is for your first order"
     days = condition.days or 0
     if condition.kind == "second_order":

@@ -7,7 +7,7 @@ committed, atomically, never at quote time.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import List, Optional, Tuple
 
@@ -30,7 +30,7 @@ from ..domain.customer import Customer, month_keys_back
 from ..domain.errors import InvalidInput
 from ..domain.history import CustomerHistory, TierOverride
 from ..domain.ledger import OrderSubmission
-from ..domain.pricing import Quote, quote_for_cart
+from ..domain.pricing import NotApplied, Quote, quote_for_cart
 from ..domain.rules import Rules
 from ..domain.tiers import months_needed
 from ..domain.times import iso_utc
@@ -62,13 +62,46 @@ def history_of(customer: Optional[Customer]) -> CustomerHistory:
     )
 
 
-def _price(rules: Rules, request: QuoteRequest, now: datetime) -> Tuple[Quote, Optional[Customer]]:
+def _price(rules: Rules, request: QuoteRequest, now: datetime,
+           match: Optional["recognition.GuestMatch"] = None) -> Tuple[Quote, Optional[Customer]]:
+    """Price the cart for the customer, for the guest a match recognised, or for a guest.
+
+    A record without orders whose identity belongs to a customer with orders is not offered
+    first-order promotions (``ordered_before``); a guest whose identity matched one customer
+    without a second fact is asked to sign in (``SIGN_IN_FOR_BENEFITS``)."""
     customer = None
+    ordered_before = False
     if request.customer_id:
         since = month_keys_back(now, months_needed(rules.tiers))[-1]
         customer = store.load_customer(request.customer_id, rules.base_currency, since_month=since)
-    quote = quote_for_cart(rules, history_of(customer), request.lines, request.currency, now, request.promo_codes)
+        if customer is not None:
+            from . import recognition
+
+            ordered_before = recognition.ordered_before(customer, request.shipping_address, rules)
+    elif match is not None:
+        ordered_before = match.ordered_before
+        if match.recognition.outcome == "recognised":
+            customer = match.customer
+    history = history_of(customer)
+    if ordered_before:
+        history = replace(history, ordered_before=True)
+    quote = quote_for_cart(rules, history, request.lines, request.currency, now, request.promo_codes)
+    if match is not None and match.recognition.outcome == "identity_only" and match.customer is not None:
+        from ..domain.identity import sign_in_reason
+        from ..domain.tiers import evaluate_tier
+
+        tier = evaluate_tier(rules.tiers, history_of(match.customer), now, rules.base_currency).tier
+        hint = NotApplied("SIGN_IN_FOR_BENEFITS", sign_in_reason(tier))
+        quote = replace(quote, not_applied=tuple(quote.not_applied) + (hint,))
     return quote, customer
+
+
+def _guest_match(rules: Rules, request: QuoteRequest, now: datetime) -> Optional["recognition.GuestMatch"]:
+    if request.customer_id is not None or not request.guest_identity:
+        return None
+    from . import recognition
+
+    return recognition.recognise_guest(request.guest_identity, request.shipping_address, request.payment, rules, now)
 
 
 def create_quote(request: QuoteRequest, *, now: Optional[datetime] = None) -> dict:
@@ -79,12 +112,24 @@ def create_quote(request: QuoteRequest, *, now: Optional[datetime] = None) -> di
     """
     now = now or clock.now()
     rules = current_rules()
-    quote, customer = _price(rules, request, now)
+    match = _guest_match(rules, request, now)
+    quote, customer = _price(rules, request, now, match)
     quote_id = f"q-{uuid.uuid4().hex}"
     issued = int(now.timestamp())
     expires = issued + settings().quote_ttl_seconds
     claims = token_claims(quote, request, quote_id, issued, expires)
     body = quote.to_json()
+    recognised = match is not None and match.recognition.outcome == "recognised"
+    if recognised:
+        # The token commits the order to the recognised customer, priced as them.
+        claims["sub"] = match.recognition.customer_id
+        claims["rec"] = list(match.recognition.by)
+        body["customer"] = {**body["customer"], "recognised": {"customer_id": match.recognition.customer_id,
+                                                               "by": list(match.recognition.by)}}
+    if match is not None and match.recognition.outcome == "ambiguous":
+        from . import recognition
+
+        recognition.record_ambiguous(match, quote_id, now)
     if request.customer_id is not None:  # a guest has no store credit (use_credit is refused to guests)
         applied = credit.quote_credit(customer, [line.total for line in quote.lines], quote.currency,
                                       request.use_credit, rules, now)
@@ -107,6 +152,8 @@ def create_quote(request: QuoteRequest, *, now: Optional[datetime] = None) -> di
     observability.metric("QuotesCreated")
     if trust is not None:
         observability.metric("AddressDecisions", outcome=trust["decision"])
+    if match is not None:
+        observability.metric("GuestIdentityMatches", outcome=match.recognition.outcome)
     observability.note(customer=observability.customer_ref(request.customer_id), quote_id=quote_id,
                        tier=quote.customer.tier, lines=len(quote.lines), discount_total=quote.totals.discount,
                        currency=quote.currency, address_decision=trust["decision"] if trust else None,
@@ -176,7 +223,8 @@ def decision_for_order(customer_id: str, submission: OrderSubmission, token: str
 
     quoted_for = claims.get("sub")  # None: a guest's quote
     if quoted_for is not None and quoted_for != customer_id:
-        raise refuse("was issued for another customer")
+        raise refuse("was issued for the customer recognised at checkout: record the order under "
+                     "customer.recognised.customer_id" if claims.get("rec") else "was issued for another customer")
     if claims["cur"] != submission.currency:
         raise refuse(f"was issued in {claims['cur']}, the order is in {submission.currency}")
     mismatch = cart_mismatch(submission.lines, claims)
@@ -186,6 +234,8 @@ def decision_for_order(customer_id: str, submission: OrderSubmission, token: str
     report = {"quote_id": claims["qid"], "expired": expired, "rules_version": quoted["rules_version"]}
     if quoted_for is None:
         report["guest_quote"] = True
+    if claims.get("rec"):
+        report["recognised_by"] = list(claims["rec"])
     decision = quoted
     if expired:
         cart = cart_of(claims, submission.lines)

@@ -83,6 +83,12 @@ def checked_rules(document: Dict[str, Any]) -> Rules:
     from .credit import check_credit_rules
 
     check_credit_rules(body)
+    if "identity" in body:
+        from ..domain.identity import identity_policy_problems
+
+        problems = identity_policy_problems(body["identity"])
+        if problems:
+            raise RulesInvalid(problems)
     base = settings().base_currency
     if rules.base_currency != base:
         raise RulesInvalid([{"field": "base_currency",

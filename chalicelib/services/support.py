@@ -24,7 +24,8 @@ from ..store.retry import with_retries
 from .customers import summary_json
 from .quotes import history_of
 from .rules import current_rules
-from . import credit, value
+from . import credit, recognition, value
+from ..store import identity as identity_index
 
 
 def customer_360(customer_id: str, *, now: Optional[datetime] = None) -> dict:
@@ -55,6 +56,8 @@ def customer_360(customer_id: str, *, now: Optional[datetime] = None) -> dict:
         "notes": [a for a in adjustments if a["kind"] == "note"],
         "flags": _flags(customer, decisions, now),
         "credit": credit.staff_credit_json(customer, now),
+        "possible_duplicates": recognition.possible_duplicates(customer),
+        "identity_matches": identity_index.recent_matches(customer_id),
         "value": value.estimate(customer_id, audience="staff", rules=rules, now=now, customer_since=customer.customer_since),
     }
 
@@ -88,8 +91,9 @@ def _flags(customer: Customer, decisions: List[dict], now: datetime) -> List[str
 
 def find_customers(kind: str, value: str) -> dict:
     """Customers with this email or phone (normalised, hashed; raw values are never keys)."""
-    normalised = normalise_email(value) if kind == "email" else normalise_phone(value)
-    ids = store.customer_ids_by(kind, lookup_hash(kind, normalised, hash_key()))
+    normalised = normalise_email(value) if kind == "email" else normalise_phone(value, settings().default_country)
+    ids = sorted(set(store.customer_ids_by(kind, lookup_hash(kind, normalised, hash_key())))
+                 | recognition.customer_ids_by_identity(kind, normalised))
     base = settings().base_currency
     found = []
     for customer_id in ids:

@@ -339,6 +339,8 @@ def _customer_from(item: ProfileItem, months: Dict[str, MonthTotals], base_curre
         created_at=item.created_at,
         first_seen_at=item.first_seen_at,
         updated_at=item.updated_at,
+        erased=item.erased_at is not None,
+        identity_keys=tuple(sorted(item.identity_keys or ())),
     )
     stats = CustomerStats(
         lifetime_orders=int(item.lifetime_orders),

@@ -18,9 +18,10 @@ def test_rolling_window_counts_the_current_month_and_the_eleven_before():
     assert (window.orders, window.net_spend) == (3, 3500)
 
 
-def test_phone_numbers_normalise_to_digits_with_their_plus():
-    assert normalise_phone("+44 (0)20 7946-0958") == "+4402079460958"
-    assert normalise_phone("020 7946 0958") == "02079460958"
+def test_phone_numbers_normalise_to_e164_and_impossible_ones_to_digits_with_their_plus():
+    assert normalise_phone("+44 (0)20 7946-0958") == "+442079460958"
+    assert normalise_phone("020 7946 0958", "GB") == "+442079460958"
+    assert normalise_phone("+1 2") == "+12"  # not a possible number: compared by its digits
 
 
 def test_customer_since_is_the_earliest_evidence_whatever_holds_it():

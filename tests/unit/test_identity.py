@@ -1,4 +1,6 @@
 """Identity keys (normalised emails and phones) and the recognition rules, without a table."""
+import json
+
 import pytest
 
 from chalicelib.domain.identity import (
@@ -104,3 +106,25 @@ def test_the_identity_policy_is_validated_and_defaults_to_suggest_with_every_sig
                                                              "other": 1})}
     assert fields == {"identity.new_customer_signals", "identity.attach", "identity.other"}
     assert identity_policy_problems({"new_customer_signals": [], "attach": "auto"}) == []
+
+
+def _modules_after(body):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    script = ("import sys, json; from chalicelib.api.parsing import parse_quote; "
+              f"parse_quote(json.loads({json.dumps(body)!r})); print('phonenumbers' in sys.modules)")
+    path = os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH", "")) if p)
+    result = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=60,
+                            check=True, env={**os.environ, "PYTHONPATH": path})
+    return result.stdout.strip()
+
+
+def test_phonenumbers_loads_only_when_a_phone_is_given():
+    cart = {"currency": "GBP", "lines": [{"sku": "S", "category": "c", "quantity": 1, "unit_amount": 100}]}
+    assert _modules_after({**cart, "customer": {"email": "ben@example.com"}}) == "False"
+    assert _modules_after(cart) == "False"
+    assert _modules_after({**cart, "customer": {"phone": "+44 7700 900123"}}) == "True"

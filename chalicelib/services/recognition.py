@@ -1,0 +1,210 @@
+"""Recognising a returning customer at checkout, from the identity index (docs/identity.md).
+
+Two ways: a guest who types an email or phone one customer holds, with a second fact that
+agrees, is priced as that customer; and a record without orders whose email, phone or
+delivered address belongs to a customer with orders is not offered first-order promotions.
+
+Cost: a guest quote with an email or phone reads the identity index (one BatchGetItem of
+its email, phone and shipping-address keys), then at most one more request: the matched
+customer's partition (one Query) or, when several records match, their profiles (one
+BatchGetItem). A quote for a customer with orders reads nothing here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Dict, Optional, Set, Tuple
+
+from ..domain.customer import Customer, lookup_hash, month_keys_back
+from ..domain.identity import Candidate, Recognition, identity_policy, recognise
+from ..domain.rules import Rules
+from ..domain.tiers import months_needed
+from ..stage_secrets import hash_key
+from ..store import identity as index
+from ..store import repository as store
+
+
+@dataclass(frozen=True)
+class GuestMatch:
+    recognition: Recognition
+    customer: Optional[Customer] = None  # the one record an identity key matched, read once
+    ordered_before: bool = False
+    by: Tuple[str, ...] = field(default_factory=tuple)  # kinds of key that matched (for support's record)
+
+
+def _fingerprint(address: Optional[dict]) -> Optional[str]:
+    if not address:
+        return None
+    from ..domain.addresses import AddressInvalid, normalise_address
+
+    try:
+        return normalise_address(address).fingerprint
+    except AddressInvalid:
+        return None
+
+
+def _offers_first_order(rules: Rules) -> bool:
+    return any(p.customer is not None and p.customer.kind == "first_order" for p in rules.promotions)
+
+
+def recognise_guest(identity: Dict[str, str], shipping: Optional[dict], payment: Optional[dict],
+                    rules: Rules, now: datetime) -> GuestMatch:
+    """Who the guest is, if the identity index and a second fact say so."""
+    key = hash_key()
+    policy = identity_policy(rules.extra_sections.get("identity"))
+    hashes = {lookup_hash(kind, value, key): kind for kind, value in identity.items()}
+    shipping_fp = _fingerprint(shipping)
+    payment_fp = _fingerprint((payment or {}).get("confirmed_address"))
+    address_hash = None
+    if shipping_fp and "delivered_address" in policy.new_customer_signals and _offers_first_order(rules):
+        address_hash = lookup_hash("address", shipping_fp, key)
+    held = index.holders([*hashes, *([address_hash] if address_hash else [])])  # request 1
+    by_customer: Dict[str, Set[str]] = {}
+    for key_hash, kind in hashes.items():
+        for customer_id in held.get(key_hash, index.Holders(kind, frozenset())).customer_ids:
+            by_customer.setdefault(customer_id, set()).add(kind)
+    address_holders = held[address_hash].customer_ids if address_hash in held else frozenset()
+    by = tuple(sorted({kind for kinds in by_customer.values() for kind in kinds}))
+
+    customer = None
+    if len(by_customer) == 1:
+        (customer_id, kinds), = by_customer.items()
+        since = month_keys_back(now, months_needed(rules.tiers))[-1]
+        customer = store.load_customer(customer_id, rules.base_currency, since_month=since)  # request 2
+        if customer is None:
+            candidates = []
+        else:
+            candidates = [Candidate(
+                customer_id, tuple(sorted(kinds)), customer.profile.erased, customer.stats.lifetime_orders,
+                frozenset(a.address_id for a in customer.addresses if a.deliveries_confirmed > 0),
+                frozenset(a.address_id for a in customer.addresses))]
+    elif by_customer:
+        facts = index.profile_facts(sorted(by_customer))  # request 2
+        candidates = [Candidate(c, tuple(sorted(by_customer[c])), f.erased, f.lifetime_orders)
+                      for c, f in facts.items()]
+    else:
+        candidates = []
+    recognition = recognise(candidates, shipping_fp, payment_fp)
+    live = [c for c in candidates if not c.erased]
+    ordered = any(c.lifetime_orders > 0 and set(c.by) & set(policy.new_customer_signals) for c in live)
+    ordered = ordered or bool(address_holders)  # an address key exists only where an order was delivered
+    matched = customer if recognition.outcome in ("recognised", "identity_only") else None
+    return GuestMatch(recognition, matched, ordered, by)
+
+
+def ordered_before(customer: Customer, shipping: Optional[dict], rules: Rules) -> bool:
+    """Whether a record without orders shares an identity signal (the rules' list) with a
+    customer who has orders. Read only when a first-order promotion is in the rules: one
+    BatchGetItem of the identity items, and one of the other records' profiles if any."""
+    if customer.stats.lifetime_orders > 0 or not _offers_first_order(rules):
+        return False
+    signals = identity_policy(rules.extra_sections.get("identity")).new_customer_signals
+    if not signals:
+        return False
+    keys = list(customer.profile.identity_keys)
+    shipping_fp = _fingerprint(shipping)
+    if shipping_fp and "delivered_address" in signals:
+        keys.append(lookup_hash("address", shipping_fp, hash_key()))
+    if not keys:
+        return False
+    others: Set[str] = set()
+    for holders in index.holders(keys).values():
+        mine = customer.profile.customer_id
+        if holders.kind == "address" and "delivered_address" in signals and holders.customer_ids - {mine}:
+            return True
+        if holders.kind in signals:
+            others |= holders.customer_ids - {mine}
+    if not others:
+        return False
+    return any(f.lifetime_orders > 0 and not f.erased for f in index.profile_facts(sorted(others)).values())
+
+
+def record_ambiguous(match: GuestMatch, quote_id: str, now: datetime) -> None:
+    """Several records hold the guest's email or phone: a note on each, for support."""
+    if match.recognition.outcome == "ambiguous":
+        index.record_matches(match.recognition.candidates, quote_id, now, match.by)
+
+
+
+def _record_keys(customer_id: str) -> Dict[str, str]:
+    """Every identity key a record holds (keyed hash -> kind): its emails and phones, and the
+    addresses delivered to it."""
+    contact, delivered = index.profile_identity(customer_id)
+    key = hash_key()
+    keys = {k: kind for k, kind in ((k, h.kind) for k, h in index.holders(sorted(contact)).items())}
+    keys.update({lookup_hash("address", fingerprint, key): "address" for fingerprint in delivered})
+    return keys
+
+
+def _in_parts(keys: Dict[str, str], size: int = 45):
+    items = sorted(keys.items())
+    for start in range(0, len(items), size):
+        yield dict(items[start:start + size])
+
+
+def move_identity(source: str, target: str) -> int:
+    """After a merge: the source's identity keys are the target's now, and no longer the
+    source's (so the emptied record stops matching). One item cannot be added to and taken
+    from in one transaction, so the target is added first, then the source removed: a merge
+    run again (it is idempotent) finishes a move that stopped between the two."""
+    keys = _record_keys(source)
+    for part in _in_parts(keys):
+        index.change_identity({target: part}, {})
+        index.change_identity({}, {source: list(part)})
+    return len(keys)
+
+
+def forget_identity(customer_id: str) -> int:
+    """An erasure: take the record off every identity item it is on. Idempotent."""
+    keys = _record_keys(customer_id)
+    for part in _in_parts(keys, 90):
+        index.change_identity({}, {customer_id: list(part)})
+    return len(keys)
+
+
+FACT_OF_KIND = {"email": "email", "phone": "phone", "address": "delivered_address"}
+
+
+def possible_duplicates(customer: Customer) -> list:
+    """Other records sharing an identity key with this one, or an address this one shipped to
+    that was delivered to them, with the facts that agree. ``possible_same_customer`` when an
+    email or phone and an address agree (what a guest order matching one customer shows);
+    ``merge`` is the one call support makes to bring the smaller history into the larger.
+    Two BatchGetItems: the identity items, the other records' profiles."""
+    me = customer.profile.customer_id
+    if customer.profile.erased:
+        return []
+    key = hash_key()
+    keys = list(customer.profile.identity_keys)
+    keys += [lookup_hash("address", a.address_id, key) for a in customer.addresses]
+    facts: Dict[str, Set[str]] = {}
+    for holders in index.holders(keys).values():
+        for other in holders.customer_ids - {me}:
+            facts.setdefault(other, set()).add(FACT_OF_KIND.get(holders.kind, holders.kind))
+    if not facts:
+        return []
+    profiles = index.profile_facts(sorted(facts))
+    found = []
+    for other in sorted(facts):
+        about = profiles.get(other)
+        if about is None or about.erased:
+            continue
+        agreed = sorted(facts[other])
+        mine_larger = customer.stats.lifetime_orders >= about.lifetime_orders
+        target, source = (me, other) if mine_larger else (other, me)
+        found.append({
+            "customer_id": other,
+            "facts": agreed,
+            "lifetime_orders": about.lifetime_orders,
+            "possible_same_customer": bool({"email", "phone"} & set(agreed)) and "delivered_address" in agreed,
+            "merge": {"method": "POST", "path": f"/v1/admin/customers/{target}/merge",
+                      "body": {"source_customer_id": source}},
+        })
+    return found
+
+
+def customer_ids_by_identity(kind: str, normalised: str) -> Set[str]:
+    """Records holding an email or phone on the identity index (any email they have held)."""
+    key_hash = lookup_hash(kind, normalised, hash_key())
+    found = index.holders([key_hash]).get(key_hash)
+    return set(found.customer_ids) if found else set()
