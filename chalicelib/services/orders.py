@@ -82,6 +82,12 @@ def record_order(customer_id: str, request: OrderSubmission, *, now: Optional[da
         ) from None
     _count_commit(customer_id, new_order)
     credit.count_spend(new_order.credit)
+    from .recognition import attach_guest_order
+
+    attached = attach_guest_order(customer_id, current_rules())  # reads nothing unless identity.attach is auto
+    if attached is not None:
+        observability.metric("GuestOrdersAttached")
+        return 201, {**new_order.result, "attached_to": attached}
     return 201, new_order.result
 
 

@@ -165,42 +165,70 @@ def forget_identity(customer_id: str) -> int:
 FACT_OF_KIND = {"email": "email", "phone": "phone", "address": "delivered_address"}
 
 
-def possible_duplicates(customer: Customer) -> list:
-    """Other records sharing an identity key with this one, or an address this one shipped to
-    that was delivered to them, with the facts that agree. ``possible_same_customer`` when an
-    email or phone and an address agree (what a guest order matching one customer shows);
-    ``merge`` is the one call support makes to bring the smaller history into the larger.
-    Two BatchGetItems: the identity items, the other records' profiles."""
+def possible_duplicates(customer: Customer, limit: int = 10) -> list:
+    """Other records sharing an email, phone or delivered address with this one, with the facts
+    that agree: ``email``/``phone`` (the same identity key) and ``delivered_address`` (an
+    address one of them had delivered is in the other's book, either way round).
+    ``possible_same_customer`` when an email or phone and an address agree (what a guest order
+    that matches one customer shows on both records); ``merge`` is the one call support makes
+    to bring the smaller history into the larger. Support's view, not checkout: one
+    BatchGetItem of the identity items, then one Query per other record (at most ``limit``)."""
     me = customer.profile.customer_id
     if customer.profile.erased:
         return []
     key = hash_key()
     keys = list(customer.profile.identity_keys)
-    keys += [lookup_hash("address", a.address_id, key) for a in customer.addresses]
+    keys += [lookup_hash("address", a.address_id, key) for a in customer.addresses if a.deliveries_confirmed > 0]
     facts: Dict[str, Set[str]] = {}
     for holders in index.holders(keys).values():
         for other in holders.customer_ids - {me}:
             facts.setdefault(other, set()).add(FACT_OF_KIND.get(holders.kind, holders.kind))
-    if not facts:
-        return []
-    profiles = index.profile_facts(sorted(facts))
+    mine_delivered = {a.address_id for a in customer.addresses if a.deliveries_confirmed > 0}
+    mine_book = {a.address_id for a in customer.addresses}
     found = []
-    for other in sorted(facts):
-        about = profiles.get(other)
-        if about is None or about.erased:
+    for other in sorted(facts)[:limit]:
+        record = store.load_customer(other, customer.base_currency, since_month="9999-12")
+        if record is None or record.profile.erased:
             continue
-        agreed = sorted(facts[other])
-        mine_larger = customer.stats.lifetime_orders >= about.lifetime_orders
+        theirs_delivered = {a.address_id for a in record.addresses if a.deliveries_confirmed > 0}
+        theirs_book = {a.address_id for a in record.addresses}
+        agreed = set(facts[other])
+        if (mine_delivered & theirs_book) or (theirs_delivered & mine_book):
+            agreed.add("delivered_address")
+        # Into the larger history: more orders, then more deliveries (a guest record's first
+        # order is rarely delivered yet).
+        mine_larger = ((customer.stats.lifetime_orders, customer.stats.delivered_orders)
+                       >= (record.stats.lifetime_orders, record.stats.delivered_orders))
         target, source = (me, other) if mine_larger else (other, me)
         found.append({
             "customer_id": other,
-            "facts": agreed,
-            "lifetime_orders": about.lifetime_orders,
-            "possible_same_customer": bool({"email", "phone"} & set(agreed)) and "delivered_address" in agreed,
+            "facts": sorted(agreed),
+            "lifetime_orders": record.stats.lifetime_orders,
+            "possible_same_customer": bool({"email", "phone"} & agreed) and "delivered_address" in agreed,
             "merge": {"method": "POST", "path": f"/v1/admin/customers/{target}/merge",
                       "body": {"source_customer_id": source}},
         })
     return found
+
+
+def attach_guest_order(customer_id: str, rules: Rules, operator: str = "system:guest-attach") -> Optional[str]:
+    """After a record's first order: with the rules' ``identity.attach`` at ``auto``, when its
+    email matches exactly one other customer and an address agrees, merge this record into
+    that customer at once (audited as the system). Returns the customer merged into, or None.
+    With ``suggest`` (the default) nothing is written: both 360 views show the suggestion."""
+    if identity_policy(rules.extra_sections.get("identity")).attach != "auto":
+        return None
+    customer = store.load_customer(customer_id, rules.base_currency, since_month="9999-12")
+    if customer is None or customer.stats.lifetime_orders != 1:
+        return None
+    same = [d for d in possible_duplicates(customer) if "email" in d["facts"]]
+    if len(same) != 1 or not same[0]["possible_same_customer"]:
+        return None
+    from .merge import merge_customers
+
+    target = same[0]["customer_id"]
+    merge_customers(target, customer_id, operator)
+    return target
 
 
 def customer_ids_by_identity(kind: str, normalised: str) -> Set[str]:

@@ -180,7 +180,8 @@ def test_two_records_sharing_a_phone_are_possible_duplicates_and_merge_in_one_ca
     assert duplicate["merge"] == {"method": "POST", "path": "/v1/admin/customers/tom/merge",
                                   "body": {"source_customer_id": "guest-91"}}
     tom_view = raw_client.http.get("/v1/admin/customers/tom").json_body
-    assert [(d["customer_id"], d["facts"]) for d in tom_view["possible_duplicates"]] == [("guest-91", ["phone"])]
+    assert [(d["customer_id"], d["facts"]) for d in tom_view["possible_duplicates"]] == [
+        ("guest-91", ["delivered_address", "phone"])]
     assert tom_view["possible_duplicates"][0]["merge"] == duplicate["merge"]
 
     merge = duplicate["merge"]
@@ -203,3 +204,48 @@ def test_support_finds_a_customer_by_any_email_they_have_held(client, raw_client
     for typed in ("A.N.N.Old+x@googlemail.com", "ann@example.org"):
         found = raw_client.http.get(f"/v1/admin/customers?email={typed.replace('+', '%2B')}").json_body["customers"]
         assert [c["customer_id"] for c in found] == ["ann"]
+
+
+def _rules_with_identity(raw_client, identity):
+    rules = raw_client.http.get("/v1/admin/rules").json_body
+    document = {key: value for key, value in rules.items() if key not in ("created_at", "created_by")}
+    saved = raw_client.http.put("/v1/admin/rules", headers={"Content-Type": "application/json"},
+                                body=json.dumps({**document, "identity": identity}))
+    assert saved.status_code == 200, saved.json_body
+
+
+def _regular_and_guest_order(client):
+    put(client, "/v1/customers/tom", {"email": "tom.jones@example.org"})
+    assert post(client, "/v1/customers/tom/orders", order_body("tom-1", shipping_address=HOME)).status_code == 201
+    post(client, "/v1/customers/tom/orders/tom-1/events", {"event_id": "d-1", "type": "delivered",
+                                                          "at": "2026-11-03T10:00:00Z"})
+    put(client, "/v1/customers/guest-5", {"email": "Tom.Jones+checkout@example.org"})
+    return post(client, "/v1/customers/guest-5/orders", order_body("g-5", placed_at="2026-11-10T10:00:00Z",
+                                                                   shipping_address=HOME))
+
+
+def test_a_guest_order_matching_one_customer_is_suggested_on_both_records_by_default(client, raw_client, table):
+    placed = _regular_and_guest_order(client)
+    assert placed.status_code == 201 and "attached_to" not in placed.json_body
+    for viewed, other in (("guest-5", "tom"), ("tom", "guest-5")):
+        [duplicate] = raw_client.http.get(f"/v1/admin/customers/{viewed}").json_body["possible_duplicates"]
+        assert (duplicate["customer_id"], duplicate["facts"], duplicate["possible_same_customer"]) == (
+            other, ["delivered_address", "email"], True)
+        assert duplicate["merge"]["path"] == "/v1/admin/customers/tom/merge"
+    assert raw_client.http.get("/v1/admin/customers/tom").json_body["stats"]["lifetime"]["orders"] == 1
+
+
+def test_with_attach_auto_a_guest_order_matching_one_customer_is_merged_at_once_by_the_system(client, raw_client,
+                                                                                              table):
+    _rules_with_identity(raw_client, {"attach": "auto"})
+    placed = _regular_and_guest_order(client)
+    assert placed.status_code == 201, placed.json_body
+    assert placed.json_body["attached_to"] == "tom"
+    tom = raw_client.http.get("/v1/admin/customers/tom").json_body
+    assert tom["stats"]["lifetime"]["orders"] == 2
+    audits = [a for a in tom["adjustments"] if a["kind"] == "merge"]
+    assert [a["operator"] for a in audits] == ["system:guest-attach"]
+    # an order at an address the customer never had delivered is left for support
+    put(client, "/v1/customers/guest-6", {"email": "tom.jones@example.org"})
+    other = post(client, "/v1/customers/guest-6/orders", order_body("g-6", shipping_address=NEW_ADDRESS))
+    assert other.status_code == 201 and "attached_to" not in other.json_body
