@@ -737,6 +737,19 @@ def _readable_360(view: dict) -> str:
     if view["notes"]:
         lines.append("notes:")
         lines += [f"  {note['at']}  {note.get('text')} ({note['operator']})" for note in view["notes"][:5]]
+    if view.get("possible_duplicates"):
+        lines.append("possible duplicates:")
+        for duplicate in view["possible_duplicates"]:
+            merge = duplicate["merge"]
+            target = merge["path"].split("/")[-2]
+            same = "possible same customer; " if duplicate["possible_same_customer"] else ""
+            lines.append(f"  {duplicate['customer_id']}  {duplicate['lifetime_orders']} orders; {same}agree: "
+                         f"{', '.join(duplicate['facts'])}; merge: customers merge {target} "
+                         f"--from {merge['body']['source_customer_id']}")
+    if view.get("identity_matches"):
+        lines.append("guest checkouts that matched this record and others:")
+        lines += [f"  {m['at']}  {m['quote_id']} by {', '.join(m['by'])}, also {', '.join(m['others'])}"
+                  for m in view["identity_matches"][:5]]
     return "\n".join(lines)
 
 

@@ -98,3 +98,14 @@ def test_credit_is_granted_and_shown_with_who_granted_it(operator, ben):
     assert json.loads(operator("credit", "ben", "--json").output)["balance"] == {"amount": 1500, "currency": "GBP"}
     refused = operator("credit", "ben", "--grant", "-5", "--reason", "x")
     assert refused.exit_code == 2 and "amount" in refused.output
+
+
+def test_show_lists_possible_duplicates_with_the_merge_to_run_and_find_takes_any_spelling(operator, client):
+    put(client, "/v1/customers/tom", {"name": "Tom", "email": "tom.jones@gmail.com", "phone": "+44 7700 900555"})
+    post(client, "/v1/customers/tom/orders", order_body("t-1"))
+    post(client, "/v1/customers/tom/orders", order_body("t-2", placed_at="2026-11-02T10:00:00Z"))
+    put(client, "/v1/customers/guest-2", {"phone": "07700 900555"})
+    shown = operator("show", "guest-2")
+    assert shown.exit_code == 0, shown.output
+    assert "possible duplicates:\n  tom  2 orders; agree: phone; merge: customers merge tom --from guest-2" in shown.output
+    assert "tom  Tom  2 orders" in operator("find", "--email", "Tom.Jones+x@googlemail.com").output
