@@ -5,7 +5,9 @@ For customers with 10, 1,000 and 10,000 past orders (imported, so their partitio
 full ledger), prints the median and p95 time of a whole quote (load, price, sign) and the
 DynamoDB requests per quote counted with a botocore event hook, with the rules cached as in
 a warm Lambda. Each customer holds store credit and the quote applies it (``use_credit``), so
-the grants ride in the same Query. Then the in-process compute time of a 20-line cart (no DynamoDB).
+the grants ride in the same Query. Then a guest's quote with an email (recognised: the identity
+index, then the customer's partition; unknown: the index alone) beside the customer's own quote.
+Then the in-process compute time of a 20-line cart (no DynamoDB).
     .venv/bin/python bench/quote.py [--quotes 200]
 """
 from __future__ import annotations
@@ -36,6 +38,55 @@ def history_csv(customer_id: str, orders: int, now: datetime) -> str:
         rows.append(f"{customer_id},{customer_id}-{n:06d},{placed:%Y-%m-%dT%H:%M:%SZ},GBP,{3000 + n % 9000},"
                     f"delivered,RUN-{n % 40},running-shoes")
     return "\n".join(rows)
+
+
+GUEST_HOME = ("27 Meadow Lane", "Harrogate", "HG1 2AB", "GB")
+
+
+def guest_history_csv(customer_id: str, orders: int, now: datetime) -> str:
+    rows = ["customer_id,email,order_id,placed_at,currency,total_amount,status,delivered_at,sku,category,"
+            "shipping_line1,shipping_city,shipping_postcode,shipping_country"]
+    for n in range(orders):
+        placed = now - timedelta(days=20 * (n + 1))
+        rows.append(f"{customer_id},bench.guest@example.com,{customer_id}-{n:04d},{placed:%Y-%m-%dT%H:%M:%SZ},GBP,"
+                    f"{9000 + n},delivered,{placed + timedelta(days=2):%Y-%m-%dT%H:%M:%SZ},RUN-{n % 40},"
+                    f"running-shoes,{','.join(GUEST_HOME)}")
+    return "\n".join(rows)
+
+
+def measure_guest(quotes: int, now: datetime, counter, create_quote, parse_quote, import_orders,
+                  read_import_file) -> dict:
+    """The guest-with-email quote (recognised by email and delivered address: the index, then
+    the customer's partition), a guest whose email nobody holds (the index alone), and the
+    same customer's own quote (one Query), timed and counted the same way."""
+    customer_id = "bench-guest"
+    import_orders(read_import_file(io.StringIO(guest_history_csv(customer_id, 30, now)), "g.csv", now), now=now)
+    address = dict(zip(("line1", "city", "postcode", "country"), GUEST_HOME))
+    cart = {"currency": "GBP", "shipping_address": address,
+            "lines": [{"sku": "RUN-1", "category": "running-shoes", "quantity": 1, "unit_amount": 12999}]}
+    requests = {
+        "guest, email recognised": parse_quote({**cart, "customer": {"email": "Bench.Guest+run@Example.com"}}),
+        # without an address: a stranger's address gets a verify decision, and that record is a write
+        "guest, email nobody holds": parse_quote({**{k: v for k, v in cart.items() if k != "shipping_address"},
+                                                  "customer": {"email": "someone.new@example.net"}}),
+        "known customer (customer_id)": parse_quote({**cart, "customer_id": customer_id}),
+    }
+    found = {}
+    for label, request in requests.items():
+        for _ in range(10):
+            create_quote(request, now=now)
+        counter.reset()
+        times = []
+        for _ in range(quotes):
+            started = time.perf_counter()
+            quote = create_quote(request, now=now)
+            times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        if label.startswith("guest, email recognised"):
+            assert quote["customer"]["recognised"]["customer_id"] == customer_id, quote["customer"]
+        found[label] = (statistics.median(times), times[int(len(times) * 0.95) - 1], counter.total / quotes,
+                        quote["customer"]["tier"])
+    return found
 
 
 def main() -> None:
@@ -80,6 +131,8 @@ def main() -> None:
             results.append((size, statistics.median(times), times[int(len(times) * 0.95) - 1],
                             counter.total / args.quotes, quote["customer"]["tier"], setup))
 
+        guest = measure_guest(args.quotes, now, counter, create_quote, parse_quote, import_orders, read_import_file)
+
     print(f"quote on DynamoDB Local, {args.quotes} quotes per customer, rules cached (warm Lambda), "
           "£15.00 of store credit applied")
     print(f"{'past orders':>12}{'median ms':>11}{'p95 ms':>9}{'requests/quote':>16}{'tier':>8}{'setup s':>9}")
@@ -87,6 +140,11 @@ def main() -> None:
         print(f"{size:>12,}{median:>11.2f}{p95:>9.2f}{requests:>16.2f}{tier or '-':>8}{setup:>9.1f}")
     print(f"median at {SIZES[-1]:,} orders / median at {SIZES[0]} orders: {results[-1][1] / results[0][1]:.2f} "
           "(target: within 1.20)")
+    print()
+    print(f"guest quotes (customer {{email}}, no customer_id) beside the customer's own, {args.quotes} each:")
+    print(f"{'quote':>34}{'median ms':>11}{'p95 ms':>9}{'requests/quote':>16}{'tier':>8}")
+    for label, (median, p95, requests, tier) in guest.items():
+        print(f"{label:>34}{median:>11.2f}{p95:>9.2f}{requests:>16.2f}{tier or '-':>8}")
     median, p95 = measure_compute(5000)
     print(f"in-process compute of a 20-line cart with 10 promotions: median {median:.3f} ms, p95 {p95:.3f} ms "
           "(target: under 1 ms)")
