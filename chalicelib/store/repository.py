@@ -1232,6 +1232,7 @@ def finish_erasure(customer_id: str, tokens: Dict[str, str], now: datetime, oper
     profile_actions = [
         ProfileItem.name.set(tokens["name"]), ProfileItem.email.set(tokens["email"]),
         ProfileItem.phone.set(tokens["phone"]), ProfileItem.email_hash.remove(), ProfileItem.phone_hash.remove(),
+        ProfileItem.identity_keys.remove(),
         ProfileItem.erased_at.set(ProfileItem.erased_at | now), ProfileItem.version.add(1)]
     with _transaction() as tx:
         if audit:

@@ -132,6 +132,12 @@ def test_an_erased_customers_identity_matches_nothing(client, raw_client, table)
     quote = guest_quote(client, {"email": "ben.harris@example.com"})
     assert "recognised" not in quote["customer"]
     assert not [n for n in quote["not_applied"] if n["code"] == "SIGN_IN_FOR_BENEFITS"]
+    import boto3
+
+    identity = [item for item in boto3.client("dynamodb").scan(TableName=table)["Items"]
+                if item["item_type"]["S"] in ("identity", "profile") and "runner-ben" in str(item)]
+    assert [i for i in identity if i["item_type"]["S"] == "identity"] == []  # off every identity item
+    assert all("identity_keys" not in i for i in identity)
 
 
 def test_several_records_with_one_email_give_a_guest_quote_noted_for_support(client, raw_client, table):
