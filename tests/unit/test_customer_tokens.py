@@ -180,38 +180,45 @@ def test_any_configured_app_client_is_accepted(settings, signing_key):
 
 
 NOW = int(time.time())
+
+
+def _now() -> int:
+    """Now, read when a test runs: claims built at collection would age while the suite runs."""
+    return int(time.time())
+
+
 REFUSED_CLAIMS = {
-    "another issuer": claims_for(iss=cognito_issuer("eu-west-2", "eu-west-2_OtherPool")),
-    "issuer prefix of ours": claims_for(iss=ISSUER[:-1]),
-    "no issuer": claims_for(iss=DROP),
-    "access token for another app client": claims_for("access", client_id="other-app"),
-    "access token with aud but no client_id": claims_for("access", client_id=DROP, aud=APP_CLIENT),
-    "id token for another app client": claims_for("id", aud="other-app"),
-    "id token with client_id but no aud": claims_for("id", aud=DROP, client_id=APP_CLIENT),
-    "id token with a list audience": claims_for("id", aud=[APP_CLIENT]),
-    "refresh token use": claims_for("access", token_use="refresh"),
-    "no token use": claims_for("access", token_use=DROP),
-    "expired": claims_for(iat=NOW - 7200, exp=NOW - 3600),
-    "expired beyond the leeway": claims_for(iat=NOW - 3600, exp=NOW - 120),
-    "not yet valid (nbf)": claims_for(nbf=NOW + 600),
-    "issued in the future": claims_for(iat=NOW + 600, exp=NOW + 4200),
-    "no expiry": claims_for(exp=DROP),
-    "no issued-at": claims_for(iat=DROP),
-    "longer-lived than Cognito issues": claims_for(exp=NOW + 3 * 24 * 3600),
-    "no subject": claims_for(sub=DROP, **{"custom:customer_id": DROP}),
-    "empty customer id": claims_for(**{"custom:customer_id": ""}),
-    "customer id starting with a dash": claims_for(**{"custom:customer_id": "-c-123"}),
-    "customer id with a space": claims_for(**{"custom:customer_id": "c 123"}),
-    "customer id with a slash": claims_for(**{"custom:customer_id": "c/../123"}),
-    "customer id too long": claims_for(**{"custom:customer_id": "c" * 129}),
-    "customer id not a string": claims_for(**{"custom:customer_id": 123}),
-    "subject breaking the id rule when it is the customer id": claims_for(sub="a b", **{"custom:customer_id": DROP}),
+    "another issuer": lambda: claims_for(iss=cognito_issuer("eu-west-2", "eu-west-2_OtherPool")),
+    "issuer prefix of ours": lambda: claims_for(iss=ISSUER[:-1]),
+    "no issuer": lambda: claims_for(iss=DROP),
+    "access token for another app client": lambda: claims_for("access", client_id="other-app"),
+    "access token with aud but no client_id": lambda: claims_for("access", client_id=DROP, aud=APP_CLIENT),
+    "id token for another app client": lambda: claims_for("id", aud="other-app"),
+    "id token with client_id but no aud": lambda: claims_for("id", aud=DROP, client_id=APP_CLIENT),
+    "id token with a list audience": lambda: claims_for("id", aud=[APP_CLIENT]),
+    "refresh token use": lambda: claims_for("access", token_use="refresh"),
+    "no token use": lambda: claims_for("access", token_use=DROP),
+    "expired": lambda: claims_for(iat=_now() - 7200, exp=_now() - 3600),
+    "expired beyond the leeway": lambda: claims_for(iat=_now() - 3600, exp=_now() - 120),
+    "not yet valid (nbf)": lambda: claims_for(nbf=_now() + 600),
+    "issued in the future": lambda: claims_for(iat=_now() + 600, exp=_now() + 4200),
+    "no expiry": lambda: claims_for(exp=DROP),
+    "no issued-at": lambda: claims_for(iat=DROP),
+    "longer-lived than Cognito issues": lambda: claims_for(exp=_now() + 3 * 24 * 3600),
+    "no subject": lambda: claims_for(sub=DROP, **{"custom:customer_id": DROP}),
+    "empty customer id": lambda: claims_for(**{"custom:customer_id": ""}),
+    "customer id starting with a dash": lambda: claims_for(**{"custom:customer_id": "-c-123"}),
+    "customer id with a space": lambda: claims_for(**{"custom:customer_id": "c 123"}),
+    "customer id with a slash": lambda: claims_for(**{"custom:customer_id": "c/../123"}),
+    "customer id too long": lambda: claims_for(**{"custom:customer_id": "c" * 129}),
+    "customer id not a string": lambda: claims_for(**{"custom:customer_id": 123}),
+    "subject breaking the id rule when it is the customer id": lambda: claims_for(sub="a b", **{"custom:customer_id": DROP}),
 }
 
 
 @pytest.mark.parametrize("claims", REFUSED_CLAIMS.values(), ids=REFUSED_CLAIMS.keys())
 def test_token_with_wrong_claims_is_refused(verifier, signing_key, claims):
-    assert verifier.verify(sign(signing_key, claims)) is None
+    assert verifier.verify(sign(signing_key, claims())) is None
 
 
 ODD_VALUES = [None, True, 1e300, -1, "", "x" * 300, ["access"], {"a": 1}, float("inf")]
