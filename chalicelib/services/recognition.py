@@ -21,7 +21,7 @@ from ..domain.rules import Rules
 from ..domain.tiers import months_needed
 from ..stage_secrets import hash_key
 from ..store import identity as index
-from ..store import repository as store
+from ..store import customers as customers_store
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def recognise_guest(identity: Dict[str, str], shipping: Optional[dict], payment:
     if len(by_customer) == 1:
         (customer_id, kinds), = by_customer.items()
         since = month_keys_back(now, months_needed(rules.tiers))[-1]
-        customer = store.load_customer(customer_id, rules.base_currency, since_month=since)  # request 2
+        customer = customers_store.load_customer(customer_id, rules.base_currency, since_month=since)  # request 2
         if customer is None:
             candidates = []
         else:
@@ -187,7 +187,7 @@ def possible_duplicates(customer: Customer, limit: int = 10) -> list:
     mine_book = {a.address_id for a in customer.addresses}
     found = []
     for other in sorted(facts)[:limit]:
-        record = store.load_customer(other, customer.base_currency, since_month="9999-12")
+        record = customers_store.load_customer(other, customer.base_currency, since_month="9999-12")
         if record is None or record.profile.erased:
             continue
         theirs_delivered = {a.address_id for a in record.addresses if a.deliveries_confirmed > 0}
@@ -218,7 +218,7 @@ def attach_guest_order(customer_id: str, rules: Rules, operator: str = "system:g
     With ``suggest`` (the default) nothing is written: both 360 views show the suggestion."""
     if identity_policy(rules.extra_sections.get("identity")).attach != "auto":
         return None
-    customer = store.load_customer(customer_id, rules.base_currency, since_month="9999-12")
+    customer = customers_store.load_customer(customer_id, rules.base_currency, since_month="9999-12")
     if customer is None or customer.stats.lifetime_orders != 1:
         return None
     same = [d for d in possible_duplicates(customer) if "email" in d["facts"]]
