@@ -13,7 +13,7 @@ from typing import Optional
 from ..domain.customer import AddressRecord, Customer, CustomerStats, customer_since
 from ..domain.errors import InvalidInput, NotFound
 from ..domain.ledger import Order, OrderState
-from ..domain.rules import Rules, RulesInvalid
+from ..domain.rules import Rules
 from ..store import addresses as addresses_store
 from .exchange import to_base
 
@@ -86,18 +86,6 @@ def trust_rules_of(rules: Rules):
 
     return parsed_section(rules, "address_trust",
                           lambda section: TrustRules.from_dict(section) if section else default_rules())
-
-
-def check_trust_rules(document: dict) -> None:
-    """Validate the ``address_trust`` section of a rules document before it is stored."""
-    if "address_trust" not in document:
-        return
-    from ..domain.address_trust import InvalidTrustRules, TrustRules
-
-    try:
-        TrustRules.from_dict(document["address_trust"])
-    except InvalidTrustRules as error:
-        raise RulesInvalid([{"field": "address_trust", "reason": str(error)}]) from None
 
 
 def judge_address(customer: Optional[Customer], shipping_address: dict, payment: Optional[dict],

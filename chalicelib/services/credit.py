@@ -26,17 +26,6 @@ def policy(rules: Rules) -> credit.CreditPolicy:
     return parsed_section(rules, "credit", credit.credit_policy_of)
 
 
-def check_credit_rules(document: dict) -> None:
-    """Refuse a rules document whose ``credit`` section is not usable (400, field by field)."""
-    if "credit" not in document:
-        return
-    from ..domain.rules import RulesInvalid
-
-    problems = credit.credit_policy_problems(document["credit"])
-    if problems:
-        raise RulesInvalid(problems)
-
-
 def per_unit(currency: str, rules: Rules) -> Any:
     """Base minor units per minor unit of ``currency``; a 400 on ``currency`` without a rate."""
     if not rules.accepts_currency(currency):

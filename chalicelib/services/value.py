@@ -25,18 +25,6 @@ def value_model(rules: Rules):
     return parsed_section(rules, "value_model", value_model_of)
 
 
-def check_value_model(document: dict) -> None:
-    """Refuse a rules document whose ``value_model`` section is not usable (400, field by field)."""
-    if "value_model" not in document:
-        return
-    from ..domain.customer_value import value_model_problems
-    from ..domain.rules import RulesInvalid
-
-    problems = value_model_problems(document["value_model"])
-    if problems:
-        raise RulesInvalid(problems)
-
-
 def _score(customer_id: str, rules: Rules, now: datetime):
     """(model, spend by purchase day, score); the last two are None for a customer without purchases."""
     from ..domain.customer_value import score_customer, spend_by_purchase_day, summarize_purchase_days
