@@ -71,7 +71,7 @@ def merge_customers(target: str, source: str, operator: str, *, now: Optional[da
 
     if not with_retries(finish, budget_seconds=budget):
         summary["already_merged"] = True  # finished before; orders that arrived since were moved above
-    from .recognition import move_identity
+    from .identity_keys import move_identity
 
     with_retries(lambda: move_identity(source, target), budget_seconds=budget)
     return {"customer_id": target, **summary}

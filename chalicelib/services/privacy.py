@@ -66,7 +66,7 @@ def erase_personal_data(customer_id: str, operator: str, *, now: Optional[dateti
         "event_reasons_erased": erasure_store.erase_event_reasons(customer_id, without_reason),
         "credit_reasons_erased": erasure_store.erase_credit_reasons(customer_id),
     }
-    from .recognition import forget_identity
+    from .identity_keys import forget_identity
 
     forget_identity(customer_id)  # before the profile's keys go: an erased customer matches nothing
     entry = LedgerEntry(customer_id=customer_id, entry_type="personal_data_erased", at=now, event_id=ERASURE_ID,
