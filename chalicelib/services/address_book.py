@@ -60,8 +60,8 @@ def delivery_use(order: Order, delivered_at: datetime) -> Optional[addresses_sto
     if use is None:
         return None
     return addresses_store.AddressUse(use.address_id, use.normalised, use.address, use.first_used_at,
-                            orders=0, deliveries=1, last_delivery_at=delivered_at,
-                            identity_key=_identity_key(use.address_id))
+                                      orders=0, deliveries=1, last_delivery_at=delivered_at,
+                                      identity_key=_identity_key(use.address_id))
 
 
 def _identity_key(fingerprint: str) -> str:

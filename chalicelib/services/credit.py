@@ -53,7 +53,7 @@ def grant_for_adjustment(adjustment: Dict[str, Any], rules: Rules, now: datetime
     grant = credit.CreditGrant(f"adj-{adjustment_id}", amount, now, expires, source=source, granted_by=operator,
                                reason=str(adjustment.get("reason") or "") or None)
     movement = credit_store.CreditMovement(f"grant-{adjustment_id}", "granted", now, amount, rules.base_currency,
-                                    {grant.grant_id: amount}, by=operator, source=source, reason=grant.reason)
+                                           {grant.grant_id: amount}, by=operator, source=source, reason=grant.reason)
     return grant, movement
 
 
@@ -119,8 +119,8 @@ def plan_order_spend(customer_id: str, order_id: str, decided: dict, base_curren
     record = {"customer_id": customer_id, "currency": decided["currency"], "applied": decided["applied"],
               "lines": decided["lines"], "base_currency": base_currency, "draw": draw, "grants": plan,
               "back": 0, "base_back": 0, "grants_back": {}}
-    movement = credit_store.CreditMovement(f"spend-{order_id}", "spent", now, draw, base_currency, plan, order_id=order_id,
-                                    by="api")
+    movement = credit_store.CreditMovement(f"spend-{order_id}", "spent", now, draw, base_currency, plan,
+                                           order_id=order_id, by="api")
     return credit_store.CreditSpend(customer_id, plan, now, movement), record
 
 
@@ -140,7 +140,8 @@ def count_spend(record: Optional[dict]) -> None:
 
 
 def credit_back_for_event(stored: orders_store.StoredOrder, event: Any, amount: int, base_amount: int,
-                          rules: Rules, now: datetime) -> Tuple[Optional[dict], Optional[credit_store.CreditBack], dict]:
+                          rules: Rules, now: datetime
+                          ) -> Tuple[Optional[dict], Optional[credit_store.CreditBack], dict]:
     """What an event does to store credit: (the order's credit record after it, the store
     change, the answer's fields). Credit the order spent comes back by the discount clawback
     rule (a chargeback gives none back: the bank returned what was paid); with
@@ -169,8 +170,8 @@ def credit_back_for_event(stored: orders_store.StoredOrder, event: Any, amount: 
             record.update(back=record["back"] + back, base_back=record["base_back"] + back_base,
                           grants_back=grants_back)
             movements.append(credit_store.CreditMovement(f"back-{order.order_id}-{event.event_id}", "returned", now,
-                                                  back_base, record["base_currency"], parts,
-                                                  order_id=order.order_id, event_id=event.event_id, by="api"))
+                                                         back_base, record["base_currency"], parts,
+                                                         order_id=order.order_id, event_id=event.event_id, by="api"))
             answer["credit_returned"] = {"amount": back_base, "currency": record["base_currency"]}
     new_grant = grant_movement = None
     if getattr(event, "as_store_credit", False):
@@ -179,17 +180,18 @@ def credit_back_for_event(stored: orders_store.StoredOrder, event: Any, amount: 
             new_grant = credit.CreditGrant(f"refund-{order.order_id}-{event.event_id}", granted, now,
                                            policy(rules).expiry_for(now), source="refund", granted_by="api",
                                            reason=event.reason, order_id=order.order_id)
-            grant_movement = credit_store.CreditMovement(f"grant-refund-{order.order_id}-{event.event_id}", "granted", now,
-                                                  granted, rules.base_currency, {new_grant.grant_id: granted},
-                                                  order_id=order.order_id, event_id=event.event_id, by="api",
-                                                  source="refund", reason=event.reason)
+            grant_movement = credit_store.CreditMovement(f"grant-refund-{order.order_id}-{event.event_id}", "granted",
+                                                         now, granted, rules.base_currency,
+                                                         {new_grant.grant_id: granted}, order_id=order.order_id,
+                                                         event_id=event.event_id, by="api", source="refund",
+                                                         reason=event.reason)
             answer["store_credit_granted"] = {"amount": {"amount": granted, "currency": rules.base_currency},
                                               "expires_at": iso_utc(new_grant.expires_at)}
     if not movements and new_grant is None:
         return record, None, answer
     spent_by = record["customer_id"] if record else order.customer_id  # a merged order's grants stay with who spent them
     return record, credit_store.CreditBack(spent_by, parts, tuple(movements), new_grant, order.customer_id,
-                                    grant_movement), answer
+                                           grant_movement), answer
 
 
 def count_back(change: Optional[credit_store.CreditBack]) -> None:

@@ -21,7 +21,7 @@ def upsert_profile(customer_id: str, fields: Dict[str, Any], *, now: Optional[da
     now = now or clock.now()
     stored = with_lookup_hashes(fields)
     with_retries(lambda: customers_store.save_profile(customer_id, stored, now, settings().base_currency,
-                                            identity=contact_identity(stored)),
+                                                      identity=contact_identity(stored)),
                  budget_seconds=settings().retry_budget_seconds)
     return customer_summary(customer_id, now=now)
 
@@ -93,7 +93,7 @@ def customer_summary(customer_id: str, *, now: Optional[datetime] = None) -> dic
     """Profile, lifetime and rolling-12-month stats, first and last order; 404 if unknown."""
     now = now or clock.now()
     customer = customers_store.load_customer(customer_id, settings().base_currency,
-                                   since_month=month_keys_back(now, 12)[-1])
+                                             since_month=month_keys_back(now, 12)[-1])
     if customer is None:
         raise NotFound(f"no customer {customer_id}")
     return summary_json(customer, now)

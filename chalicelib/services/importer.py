@@ -253,7 +253,7 @@ def _commit_chunk(customer_id: str, chunk: List[_Row], now: datetime, report: Im
         def attempt() -> None:
             stats = known.pop() if known else customers_store.load_profile_stats(customer_id)
             orders_store.commit_orders(customer_id, [row.new_order for row in remaining], stats, now, base,
-                                profile_fields=profile, identity=contact_identity(profile))
+                                       profile_fields=profile, identity=contact_identity(profile))
 
         try:
             with_retries(attempt, budget_seconds=max(settings().retry_budget_seconds, 30))

@@ -66,8 +66,9 @@ def merge_customers(target: str, source: str, operator: str, *, now: Optional[da
     ]
     def finish() -> bool:
         first, last = ledger_store.remaining_order_span(source, without_order_id="")
-        return merge_store.finish_merge(source, target, first, last, customers_store.load_profile_stats(source).version, now,
-                                  operator, merge_id, summary, entries)
+        version = customers_store.load_profile_stats(source).version
+        return merge_store.finish_merge(source, target, first, last, version, now, operator, merge_id, summary,
+                                        entries)
 
     if not with_retries(finish, budget_seconds=budget):
         summary["already_merged"] = True  # finished before; orders that arrived since were moved above
@@ -89,7 +90,7 @@ def _move_one(order_id: str, source: str, target: str, now: datetime) -> int:
     state = orders_store.order_state(order)
     try:
         merge_store.move_order(order, entries, source, target, _contribution(order, entries),
-                         customers_store.load_profile_stats(target), now, address_use(state.order, state))
+                               customers_store.load_profile_stats(target), now, address_use(state.order, state))
     except TransactWriteError as error:
         if "ConditionalCheckFailed" in cancellation_codes(error):
             raise RetryableConflict(f"order {order_id} or the target changed during the merge") from error
@@ -101,7 +102,7 @@ def _plan(order, entries, source: str, target: str, observed_target) -> transact
     """The very transaction that moving ``order`` sends (the same plan :func:`_move_one` commits)."""
     state = orders_store.order_state(order)
     return merge_store.plan_order_move(order, entries, source, target, _contribution(order, entries),
-                                 observed_target, address_use(state.order, state))
+                                       observed_target, address_use(state.order, state))
 
 
 def _contribution(order, entries) -> aggregates_store.AggregateChange:

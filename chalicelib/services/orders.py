@@ -73,7 +73,7 @@ def record_order(customer_id: str, request: OrderSubmission, *, now: Optional[da
                 raise
             new_order.result["credit"] = credit.order_credit_json(new_order.credit)
         orders_store.commit_orders(customer_id, [new_order], observed, now, base, promotion_claims=claims,
-                            credit_spend=spend)
+                                   credit_spend=spend)
 
     try:
         with_retries(attempt, budget_seconds=settings().retry_budget_seconds)
@@ -281,9 +281,9 @@ def record_event(customer_id: str, order_id: str, event: OrderEvent, canonical: 
         try:
             released = (stored.decision or {}).get("claimed", []) if event.type == "cancelled" else []
             orders_store.commit_event(stored, outcome.state, event.event_id, event.type, request_hash, result,
-                               entry, outcome.delta, now, span, discount_taken_back=taken,
-                               address_use=delivered_to, released_claims=released,
-                               credit=credit_record if credit_back else None, credit_back=credit_back)
+                                      entry, outcome.delta, now, span, discount_taken_back=taken,
+                                      address_use=delivered_to, released_claims=released,
+                                      credit=credit_record if credit_back else None, credit_back=credit_back)
         except transactions_store.EventAlreadyExists:
             return 200, earlier_answer() or {}
         credit.count_back(credit_back)
@@ -292,7 +292,8 @@ def record_event(customer_id: str, order_id: str, event: OrderEvent, canonical: 
     return with_retries(attempt, budget_seconds=settings().retry_budget_seconds)
 
 
-def discount_taken_back(stored: orders_store.StoredOrder, event: OrderEvent, amount: int) -> Tuple[Dict[str, int], Dict[str, int]]:
+def discount_taken_back(stored: orders_store.StoredOrder, event: OrderEvent,
+                        amount: int) -> Tuple[Dict[str, int], Dict[str, int]]:
     """The matching share of the order's discounts that money going back takes with it.
 
     Returns (total taken back per code after this event, taken by this event). Orders

@@ -150,7 +150,7 @@ def create_quote(request: QuoteRequest, *, now: Optional[datetime] = None) -> di
         trust = verdict.to_dict(STOREFRONT)
         if verdict.decision != "ship":
             decisions_store.save_decision(request.customer_id, quote_id, now, verdict.decision, verdict.score,
-                                _decision_record(request, verdict.to_dict(STAFF), trust, quote))
+                                          _decision_record(request, verdict.to_dict(STAFF), trust, quote))
     observability.metric("QuotesCreated")
     if trust is not None:
         observability.metric("AddressDecisions", outcome=trust["decision"])

@@ -155,8 +155,8 @@ def adjust(customer_id: str, adjustment: Dict[str, object], operator: str,
 
     def attempt():
         adjustments_store.commit_adjustment(customer_id, adjustment_id, kind, now, operator, request_hash,
-                                {**details, "description": description}, entry, profile_actions, goodwill_base,
-                                credit_grant=grant, credit_movement=movement)
+                                            {**details, "description": description}, entry, profile_actions,
+                                            goodwill_base, credit_grant=grant, credit_movement=movement)
 
     try:
         with_retries(attempt, budget_seconds=settings().retry_budget_seconds)
