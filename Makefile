@@ -4,8 +4,9 @@
 #
 #   make run     the API on http://127.0.0.1:8000 against DynamoDB Local (DB=moto for moto);
 #                installs requirements-local.lock only (runtime, chalice, moto)
-#   make test    all tests, in parallel (pytest-xdist); conformance tests start DynamoDB Local
-#                themselves; adds requirements-dev.lock (test and batch stacks)
+#   make test    the import contracts of the rings (.importlinter), then all tests, in parallel
+#                (pytest-xdist); conformance tests start DynamoDB Local themselves; adds
+#                requirements-dev.lock (test and batch stacks)
 #   make lock    regenerate the lock files from requirements*.txt, keeping the current pins
 #   make bench   every bench/*.py but setup.py (`make bench-setup` times a fresh clone's setup)
 #   make clean   caches and build output; `make reset-data` wipes local tables,
@@ -58,6 +59,7 @@ tools: $(RUN_STAMP)
 	@$(PY) -m devtools.localdb install
 
 test: tools $(DEPS_STAMP)
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadgroup)
 
 bench: $(DEPS_STAMP)

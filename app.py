@@ -260,10 +260,11 @@ def import_uploaded_file(event, context):
     """A file landing under ``imports/`` of the import bucket is imported; its report is
     written under ``import-reports/``. The bucket's notification is declared in
     infra/resources.json (``chalice package`` cannot attach one through @app.on_s3_event)."""
+    from chalicelib.api.import_rows import open_import_text, read_import_file
     from chalicelib.services.s3_import import import_s3_event
 
     structured_logger()  # JSON logs for this function too
-    return import_s3_event(event)
+    return import_s3_event(event, lambda body, key, now: read_import_file(open_import_text(body), key, now))
 
 
 # chalice needs a stream ARN when packaging; the real one (the table's, known only to the stack) replaces

@@ -32,7 +32,8 @@ def write_population(customers: int, orders: int, now: datetime, seed: int = 17)
     from chalicelib.services.orders import build_new_order
     from chalicelib.store.models import (DAY_PREFIX, MONTH_PREFIX, PROFILE_SK, MonthItem, ProfileItem,
                                          PurchaseDayItem, TableItem, customer_pk)
-    from chalicelib.store.repository import _ledger_item, _order_item
+    from chalicelib.store.ledger import ledger_item
+    from chalicelib.store.orders import order_item
 
     rng = random.Random(seed)
     started = time.perf_counter()
@@ -52,9 +53,9 @@ def write_population(customers: int, orders: int, now: datetime, seed: int = 17)
                 body = {"order_id": f"o{number:07d}", "placed_at": placed.isoformat(), "currency": "GBP",
                         "lines": lines, "total_amount": sum(l["quantity"] * l["unit_amount"] for l in lines)}
                 new_order = build_new_order(customer_id, parse_order(body, now), source="import")
-                batch.save(_order_item(new_order, now))
+                batch.save(order_item(new_order, now))
                 for entry in new_order.entries:
-                    batch.save(_ledger_item(entry, now, "import"))
+                    batch.save(ledger_item(entry, now, "import"))
                 order = new_order.state.order
                 months[order.month][0] += 1
                 months[order.month][1] += order.base_total

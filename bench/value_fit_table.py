@@ -74,7 +74,7 @@ def main() -> None:
     args = parser.parse_args()
     with dynamodb_local_table():
         built = build(args.customers, args.orders)
-        from chalicelib.store.repository import approximate_item_count
+        from chalicelib.store.customers import approximate_item_count
 
         items = approximate_item_count()
         table("Table built through the importer (DynamoDB Local, in memory)",

@@ -460,7 +460,7 @@ def fit_value_model_command(segments: int, dry_run: bool, force: bool, as_json: 
         click.echo("fit-value-model needs numpy and scipy: pip install -r requirements-batch.txt", err=True)
         sys.exit(2)
     from .services.value_fit import fit_and_store
-    from .store.repository import approximate_item_count
+    from .store.customers import approximate_item_count
 
     # Progress on stderr, per Scan page: items read of the table's (approximate) item count.
     with click.progressbar(label="scanning the table", file=sys.stderr, length=approximate_item_count() or 0,
@@ -529,7 +529,7 @@ def rules_replay_command(candidate: Path, since: Optional[str], until: Optional[
         except RulesInvalid as error:
             _invalid_rules(name, error, as_json)
     ref = _log_ref_function()
-    from .store.repository import approximate_item_count
+    from .store.customers import approximate_item_count
 
     # Progress on stderr, per Scan page: items read of the table's (approximate) item count.
     with click.progressbar(label="reading the ledger", file=sys.stderr, length=approximate_item_count() or 0,

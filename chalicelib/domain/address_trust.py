@@ -357,6 +357,15 @@ def default_rules() -> TrustRules:
     return TrustRules.from_dict(load_rules_section())
 
 
+def trust_rules_problems(section: Any) -> List[Dict[str, str]]:
+    """Why a rules document's ``address_trust`` section is not usable (empty when it is)."""
+    try:
+        TrustRules.from_dict(section)
+    except InvalidTrustRules as error:
+        return [{"field": "address_trust", "reason": str(error)}]
+    return []
+
+
 # --- scoring ----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from typing import Optional
 from ..domain.customer import AddressRecord, Customer, CustomerStats, customer_since
 from ..domain.errors import InvalidInput, NotFound
 from ..domain.ledger import Order, OrderState
-from ..domain.rules import Rules, RulesInvalid
-from ..store import repository as store
+from ..domain.rules import Rules
+from ..store import addresses as addresses_store
 from .exchange import to_base
 
 NEW_ADDRESS_WINDOW = timedelta(days=30)
@@ -31,7 +31,7 @@ def _normalised(address: dict):
 
 
 def address_use(order: Order, state: OrderState,
-                payment_confirmed_address: Optional[dict] = None) -> Optional[store.AddressUse]:
+                payment_confirmed_address: Optional[dict] = None) -> Optional[addresses_store.AddressUse]:
     """What recording ``order`` (in ``state``) adds to the address book entry it shipped to.
 
     When the payment provider confirmed the very same address, the entry is marked confirmed
@@ -44,7 +44,7 @@ def address_use(order: Order, state: OrderState,
         return None
     paid_to = _normalised(payment_confirmed_address) if payment_confirmed_address else None
     delivered = state.delivered_at is not None
-    return store.AddressUse(
+    return addresses_store.AddressUse(
         normalised.fingerprint, normalised.to_dict(), dict(order.shipping_address), order.placed_at,
         orders=0 if state.status == "cancelled" else 1,
         deliveries=1 if delivered else 0,
@@ -54,14 +54,14 @@ def address_use(order: Order, state: OrderState,
     )
 
 
-def delivery_use(order: Order, delivered_at: datetime) -> Optional[store.AddressUse]:
+def delivery_use(order: Order, delivered_at: datetime) -> Optional[addresses_store.AddressUse]:
     """A confirmed delivery to the order's address (the first ``delivered`` event of an order)."""
     use = address_use(order, OrderState(order=order))
     if use is None:
         return None
-    return store.AddressUse(use.address_id, use.normalised, use.address, use.first_used_at,
-                            orders=0, deliveries=1, last_delivery_at=delivered_at,
-                            identity_key=_identity_key(use.address_id))
+    return addresses_store.AddressUse(use.address_id, use.normalised, use.address, use.first_used_at,
+                                      orders=0, deliveries=1, last_delivery_at=delivered_at,
+                                      identity_key=_identity_key(use.address_id))
 
 
 def _identity_key(fingerprint: str) -> str:
@@ -73,7 +73,7 @@ def _identity_key(fingerprint: str) -> str:
 
 def confirm_address(customer_id: str, address_id: str, now: datetime, operator: str) -> dict:
     """An operator confirms an address; ``operator`` (their IAM ARN) is kept on the entry."""
-    if not store.confirm_address(customer_id, address_id, "operator", now, operator):
+    if not addresses_store.confirm_address(customer_id, address_id, "operator", now, operator):
         raise NotFound(f"customer {customer_id} has no address {address_id}")
     return {"customer_id": customer_id, "address_id": address_id, "confirmed_by": "operator",
             "confirmed_by_operator": operator, "confirmed_at": now.isoformat().replace("+00:00", "Z")}
@@ -86,18 +86,6 @@ def trust_rules_of(rules: Rules):
 
     return parsed_section(rules, "address_trust",
                           lambda section: TrustRules.from_dict(section) if section else default_rules())
-
-
-def check_trust_rules(document: dict) -> None:
-    """Validate the ``address_trust`` section of a rules document before it is stored."""
-    if "address_trust" not in document:
-        return
-    from ..domain.address_trust import InvalidTrustRules, TrustRules
-
-    try:
-        TrustRules.from_dict(document["address_trust"])
-    except InvalidTrustRules as error:
-        raise RulesInvalid([{"field": "address_trust", "reason": str(error)}]) from None
 
 
 def judge_address(customer: Optional[Customer], shipping_address: dict, payment: Optional[dict],

@@ -17,23 +17,13 @@ from ..domain.errors import CreditUnavailable, InvalidInput
 from ..domain.money import allocate, format_money
 from ..domain.rules import Rules
 from ..domain.times import iso_utc
-from ..store import repository as store
+from ..store import credit as credit_store
+from ..store import orders as orders_store
 from .rules import parsed_section
 
 
 def policy(rules: Rules) -> credit.CreditPolicy:
     return parsed_section(rules, "credit", credit.credit_policy_of)
-
-
-def check_credit_rules(document: dict) -> None:
-    """Refuse a rules document whose ``credit`` section is not usable (400, field by field)."""
-    if "credit" not in document:
-        return
-    from ..domain.rules import RulesInvalid
-
-    problems = credit.credit_policy_problems(document["credit"])
-    if problems:
-        raise RulesInvalid(problems)
 
 
 def per_unit(currency: str, rules: Rules) -> Any:
@@ -48,7 +38,7 @@ def per_unit(currency: str, rules: Rules) -> Any:
 
 
 def grant_for_adjustment(adjustment: Dict[str, Any], rules: Rules, now: datetime,
-                         operator: str) -> Tuple[credit.CreditGrant, store.CreditMovement]:
+                         operator: str) -> Tuple[credit.CreditGrant, credit_store.CreditMovement]:
     """The grant (base currency, rounded up: the customer's favour) of a ``goodwill_credit`` or
     ``store_credit`` adjustment, with its journal line."""
     from decimal import ROUND_CEILING, Decimal
@@ -62,8 +52,8 @@ def grant_for_adjustment(adjustment: Dict[str, Any], rules: Rules, now: datetime
     adjustment_id = str(adjustment["adjustment_id"])
     grant = credit.CreditGrant(f"adj-{adjustment_id}", amount, now, expires, source=source, granted_by=operator,
                                reason=str(adjustment.get("reason") or "") or None)
-    movement = store.CreditMovement(f"grant-{adjustment_id}", "granted", now, amount, rules.base_currency,
-                                    {grant.grant_id: amount}, by=operator, source=source, reason=grant.reason)
+    movement = credit_store.CreditMovement(f"grant-{adjustment_id}", "granted", now, amount, rules.base_currency,
+                                           {grant.grant_id: amount}, by=operator, source=source, reason=grant.reason)
     return grant, movement
 
 
@@ -114,12 +104,12 @@ def decision_credit(claims: dict, decision: dict) -> Optional[dict]:
 
 
 def plan_order_spend(customer_id: str, order_id: str, decided: dict, base_currency: str,
-                     now: datetime) -> Tuple[store.CreditSpend, dict]:
+                     now: datetime) -> Tuple[credit_store.CreditSpend, dict]:
     """Read the grants and plan the order's spend; 409 ``credit_unavailable`` when they no
     longer hold what the quote applied."""
     draw = int(decided["draw"])
     try:
-        plan = credit.plan_spend(store.credit_grants(customer_id), draw, now)
+        plan = credit.plan_spend(credit_store.credit_grants(customer_id), draw, now)
     except credit.InsufficientCredit:
         raise CreditUnavailable(
             f"the store credit this quote applied ({format_money(draw, base_currency)}) is no longer available: "
@@ -129,9 +119,9 @@ def plan_order_spend(customer_id: str, order_id: str, decided: dict, base_curren
     record = {"customer_id": customer_id, "currency": decided["currency"], "applied": decided["applied"],
               "lines": decided["lines"], "base_currency": base_currency, "draw": draw, "grants": plan,
               "back": 0, "base_back": 0, "grants_back": {}}
-    movement = store.CreditMovement(f"spend-{order_id}", "spent", now, draw, base_currency, plan, order_id=order_id,
-                                    by="api")
-    return store.CreditSpend(customer_id, plan, now, movement), record
+    movement = credit_store.CreditMovement(f"spend-{order_id}", "spent", now, draw, base_currency, plan,
+                                           order_id=order_id, by="api")
+    return credit_store.CreditSpend(customer_id, plan, now, movement), record
 
 
 def order_credit_json(record: Optional[dict]) -> Optional[dict]:
@@ -149,8 +139,9 @@ def count_spend(record: Optional[dict]) -> None:
 # ---------------------------------------------------------------- events
 
 
-def credit_back_for_event(stored: store.StoredOrder, event: Any, amount: int, base_amount: int,
-                          rules: Rules, now: datetime) -> Tuple[Optional[dict], Optional[store.CreditBack], dict]:
+def credit_back_for_event(stored: orders_store.StoredOrder, event: Any, amount: int, base_amount: int,
+                          rules: Rules, now: datetime
+                          ) -> Tuple[Optional[dict], Optional[credit_store.CreditBack], dict]:
     """What an event does to store credit: (the order's credit record after it, the store
     change, the answer's fields). Credit the order spent comes back by the discount clawback
     rule (a chargeback gives none back: the bank returned what was paid); with
@@ -158,7 +149,7 @@ def credit_back_for_event(stored: store.StoredOrder, event: Any, amount: int, ba
     record = dict(stored.credit) if stored.credit else None
     order = stored.state.order
     parts: Dict[str, int] = {}
-    movements: List[store.CreditMovement] = []
+    movements: List[credit_store.CreditMovement] = []
     answer: dict = {}
     back_base = 0
     if record and event.type in ("cancelled", "returned", "refunded"):
@@ -178,9 +169,9 @@ def credit_back_for_event(stored: store.StoredOrder, event: Any, amount: int, ba
                 grants_back[grant_id] = grants_back.get(grant_id, 0) + part
             record.update(back=record["back"] + back, base_back=record["base_back"] + back_base,
                           grants_back=grants_back)
-            movements.append(store.CreditMovement(f"back-{order.order_id}-{event.event_id}", "returned", now,
-                                                  back_base, record["base_currency"], parts,
-                                                  order_id=order.order_id, event_id=event.event_id, by="api"))
+            movements.append(credit_store.CreditMovement(f"back-{order.order_id}-{event.event_id}", "returned", now,
+                                                         back_base, record["base_currency"], parts,
+                                                         order_id=order.order_id, event_id=event.event_id, by="api"))
             answer["credit_returned"] = {"amount": back_base, "currency": record["base_currency"]}
     new_grant = grant_movement = None
     if getattr(event, "as_store_credit", False):
@@ -189,20 +180,21 @@ def credit_back_for_event(stored: store.StoredOrder, event: Any, amount: int, ba
             new_grant = credit.CreditGrant(f"refund-{order.order_id}-{event.event_id}", granted, now,
                                            policy(rules).expiry_for(now), source="refund", granted_by="api",
                                            reason=event.reason, order_id=order.order_id)
-            grant_movement = store.CreditMovement(f"grant-refund-{order.order_id}-{event.event_id}", "granted", now,
-                                                  granted, rules.base_currency, {new_grant.grant_id: granted},
-                                                  order_id=order.order_id, event_id=event.event_id, by="api",
-                                                  source="refund", reason=event.reason)
+            grant_movement = credit_store.CreditMovement(f"grant-refund-{order.order_id}-{event.event_id}", "granted",
+                                                         now, granted, rules.base_currency,
+                                                         {new_grant.grant_id: granted}, order_id=order.order_id,
+                                                         event_id=event.event_id, by="api", source="refund",
+                                                         reason=event.reason)
             answer["store_credit_granted"] = {"amount": {"amount": granted, "currency": rules.base_currency},
                                               "expires_at": iso_utc(new_grant.expires_at)}
     if not movements and new_grant is None:
         return record, None, answer
     spent_by = record["customer_id"] if record else order.customer_id  # a merged order's grants stay with who spent them
-    return record, store.CreditBack(spent_by, parts, tuple(movements), new_grant, order.customer_id,
-                                    grant_movement), answer
+    return record, credit_store.CreditBack(spent_by, parts, tuple(movements), new_grant, order.customer_id,
+                                           grant_movement), answer
 
 
-def count_back(change: Optional[store.CreditBack]) -> None:
+def count_back(change: Optional[credit_store.CreditBack]) -> None:
     if change is None:
         return
     returned = sum(change.parts.values())
@@ -263,7 +255,7 @@ def staff_credit_json(customer: Customer, now: datetime) -> dict:
         if grant.expired(now) and grant.remaining:
             expiries.append({"kind": "expired", "at": iso_utc(grant.expires_at), "amount": money(grant.remaining),
                              "grants": {grant.grant_id: grant.remaining}})
-    movements = store.credit_movements(customer.profile.customer_id)
+    movements = credit_store.credit_movements(customer.profile.customer_id)
     return {"balance": money(summary.available), "granted": money(summary.granted), "spent": money(summary.spent),
             "returned": money(summary.returned), "expired": money(summary.expired), "grants": grants,
             "movements": sorted(movements + expiries, key=lambda row: row["at"], reverse=True)}

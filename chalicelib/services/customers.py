@@ -9,7 +9,8 @@ from ..config import settings
 from ..domain.customer import Customer, lookup_hash, month_keys_back, normalise_email, normalise_phone
 from ..domain.errors import NotFound
 from ..domain.times import iso_utc
-from ..store import repository as store
+from ..store import customers as customers_store
+from ..store import ledger as ledger_store
 from ..stage_secrets import hash_key
 from ..store.retry import with_retries
 
@@ -19,8 +20,8 @@ def upsert_profile(customer_id: str, fields: Dict[str, Any], *, now: Optional[da
     A new email or phone is listed on the identity index in the same transaction."""
     now = now or clock.now()
     stored = with_lookup_hashes(fields)
-    with_retries(lambda: store.save_profile(customer_id, stored, now, settings().base_currency,
-                                            identity=contact_identity(stored)),
+    with_retries(lambda: customers_store.save_profile(customer_id, stored, now, settings().base_currency,
+                                                      identity=contact_identity(stored)),
                  budget_seconds=settings().retry_budget_seconds)
     return customer_summary(customer_id, now=now)
 
@@ -67,12 +68,12 @@ def rebuild_lookup_hashes() -> Dict[str, int]:
 
     key = hash_key()
     profiles = updated = 0
-    for contact in store.profile_contacts():
+    for contact in customers_store.profile_contacts():
         profiles += 1
         wanted = ({"email_hash": None, "phone_hash": None} if contact.erased
                   else _lookup_hashes({"email": contact.email, "phone": contact.phone, "country": contact.country}, key))
         if wanted != {"email_hash": contact.email_hash, "phone_hash": contact.phone_hash}:
-            updated += store.set_lookup_hashes(contact, wanted["email_hash"], wanted["phone_hash"])
+            updated += customers_store.set_lookup_hashes(contact, wanted["email_hash"], wanted["phone_hash"])
     indexed = 0
     for customer_id, email, phone, country, erased, delivered in identity_store.scan_identity_sources():
         if erased:
@@ -91,8 +92,8 @@ def rebuild_lookup_hashes() -> Dict[str, int]:
 def customer_summary(customer_id: str, *, now: Optional[datetime] = None) -> dict:
     """Profile, lifetime and rolling-12-month stats, first and last order; 404 if unknown."""
     now = now or clock.now()
-    customer = store.load_customer(customer_id, settings().base_currency,
-                                   since_month=month_keys_back(now, 12)[-1])
+    customer = customers_store.load_customer(customer_id, settings().base_currency,
+                                             since_month=month_keys_back(now, 12)[-1])
     if customer is None:
         raise NotFound(f"no customer {customer_id}")
     return summary_json(customer, now)
@@ -148,7 +149,7 @@ def summary_json(customer: Customer, now: datetime) -> dict:
 
 def ledger(customer_id: str, limit: int, after: Optional[str]) -> Tuple[List[dict], Optional[str]]:
     """A newest-first page of the ledger; 404 for a customer the API has never seen."""
-    entries, next_after = store.ledger_page(customer_id, limit, after)
-    if not entries and after is None and store.load_profile_stats(customer_id) is None:
+    entries, next_after = ledger_store.ledger_page(customer_id, limit, after)
+    if not entries and after is None and customers_store.load_profile_stats(customer_id) is None:
         raise NotFound(f"no customer {customer_id}")
     return entries, next_after

@@ -25,7 +25,8 @@ from ..config import settings
 from ..domain.customer import CustomerStats
 from ..domain.errors import LoyaltyError
 from ..domain.ledger import OrderEvent, OrderSubmission
-from ..store import repository as store
+from ..store import customers as customers_store
+from ..store import orders as orders_store
 from ..store.retry import with_retries
 from .customers import contact_identity, with_lookup_hashes
 from .orders import build_new_order
@@ -84,7 +85,7 @@ class _Row:
     line: int
     customer_id: str
     profile: Dict[str, object]
-    new_order: store.NewOrder
+    new_order: orders_store.NewOrder
 
 
 def import_orders(
@@ -150,7 +151,7 @@ def _write(rows: List[_Row], now: datetime, report: ImportReport, progress: Call
     """Write a batch of rows: one BatchGet for the orders already present, one for the
     customers' profiles, then each customer's orders in its own transactions. Customers are
     independent, so they are written in parallel; one customer's chunks stay in order."""
-    present = store.existing_order_hashes([row.new_order.state.order.order_id for row in rows])
+    present = orders_store.existing_order_hashes([row.new_order.state.order.order_id for row in rows])
     by_customer: "OrderedDict[str, List[_Row]]" = OrderedDict()
     for row in rows:
         order_id = row.new_order.state.order.order_id
@@ -159,7 +160,7 @@ def _write(rows: List[_Row], now: datetime, report: ImportReport, progress: Call
             progress(1)
             continue
         by_customer.setdefault(row.customer_id, []).append(row)
-    observed = store.load_profile_stats_many(list(by_customer))
+    observed = customers_store.load_profile_stats_many(list(by_customer))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(_write_customer, customer_id, customer_rows, observed.get(customer_id), now)
                    for customer_id, customer_rows in by_customer.items()]
@@ -190,7 +191,7 @@ def _newest_profile(customer_id: str, rows: List[_Row], notes: List[dict]) -> Di
 
     Rows that disagree about a field are not an error: the newest wins and a note says so
     (naming lines and fields, never the values, which are personal data). The import then
-    only fills fields the profile does not have yet (see ``store.commit_orders``).
+    only fills fields the profile does not have yet (see ``orders_store.commit_orders``).
     """
     ordered = sorted(rows, key=lambda row: (row.new_order.state.order.placed_at, row.line))
     profile: Dict[str, object] = {}
@@ -250,14 +251,14 @@ def _commit_chunk(customer_id: str, chunk: List[_Row], now: datetime, report: Im
 
     while remaining:
         def attempt() -> None:
-            stats = known.pop() if known else store.load_profile_stats(customer_id)
-            store.commit_orders(customer_id, [row.new_order for row in remaining], stats, now, base,
-                                profile_fields=profile, identity=contact_identity(profile))
+            stats = known.pop() if known else customers_store.load_profile_stats(customer_id)
+            orders_store.commit_orders(customer_id, [row.new_order for row in remaining], stats, now, base,
+                                       profile_fields=profile, identity=contact_identity(profile))
 
         try:
             with_retries(attempt, budget_seconds=max(settings().retry_budget_seconds, 30))
-        except store.OrdersAlreadyExist as exists:
-            present = store.existing_order_hashes(exists.order_ids)
+        except orders_store.OrdersAlreadyExist as exists:
+            present = orders_store.existing_order_hashes(exists.order_ids)
             for row in [r for r in remaining if r.new_order.state.order.order_id in present]:
                 _count_existing(row, present[row.new_order.state.order.order_id], report)
             remaining = [r for r in remaining if r.new_order.state.order.order_id not in present]

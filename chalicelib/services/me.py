@@ -11,7 +11,8 @@ from ..domain.errors import NotFound
 from ..domain.pricing import tier_benefits_text
 from ..domain.tiers import evaluate_tier
 from ..domain.times import iso_utc
-from ..store import repository as store
+from ..store import customers as customers_store
+from ..store import ledger as ledger_store
 from .customers import summary_json
 from .quotes import history_of
 from .rules import current_rules
@@ -23,7 +24,7 @@ CUSTOMER_ENTRY_FIELDS = ("entry_id", "type", "at", "order_id", "description", "a
 
 def _customer(customer_id: str):
     rules = current_rules()
-    customer = store.load_customer(customer_id, rules.base_currency)
+    customer = customers_store.load_customer(customer_id, rules.base_currency)
     if customer is None:
         raise NotFound("we have no record of you yet; it appears with your first order")
     return rules, customer
@@ -35,7 +36,7 @@ def my_status(customer_id: str, *, now: Optional[datetime] = None) -> dict:
     status = evaluate_tier(rules.tiers, history_of(customer), now, rules.base_currency)
     tier = rules.tier(status.tier) if status.tier else None
     summary = summary_json(customer, now)
-    recent, _ = store.ledger_page(customer_id, 5, None)
+    recent, _ = ledger_store.ledger_page(customer_id, 5, None)
     return {
         "customer_id": customer_id,
         "name": customer.profile.name,
@@ -54,7 +55,7 @@ def my_ledger(customer_id: str, limit: int, after: Optional[str], max_pages: int
     """A page of the customer's own history; staff notes are skipped, reading on to fill it."""
     visible: list = []
     for _ in range(max_pages):
-        entries, after = store.ledger_page(customer_id, limit - len(visible), after)
+        entries, after = ledger_store.ledger_page(customer_id, limit - len(visible), after)
         visible += [_customer_entry(entry) for entry in entries if _visible(entry)]
         if len(visible) >= limit or after is None:
             break

@@ -21,8 +21,13 @@ from .. import clock
 from ..config import settings
 from ..domain.errors import InvalidInput, NotFound, Unprocessable
 from ..domain.ledger import LedgerEntry, StatsDelta, day_key, month_key
-from ..store import repository as store
-from ..store.retry import RetryableConflict, with_retries
+from ..store import aggregates as aggregates_store
+from ..store import customers as customers_store
+from ..store import ledger as ledger_store
+from ..store import merge as merge_store
+from ..store import orders as orders_store
+from ..store import transactions as transactions_store
+from ..store.retry import RetryableConflict, cancellation_codes, with_retries
 from .address_book import address_use
 
 
@@ -32,11 +37,11 @@ def merge_customers(target: str, source: str, operator: str, *, now: Optional[da
         raise InvalidInput("source_customer_id: cannot merge a customer into itself",
                            [{"field": "source_customer_id", "reason": "same as the target"}])
     for customer_id in (target, source):
-        if store.load_profile_stats(customer_id) is None:
+        if customers_store.load_profile_stats(customer_id) is None:
             raise NotFound(f"no customer {customer_id}")
-    grouped = store.ledger_by_order(source)
-    orders = store.get_order_items(list(grouped))
-    limit = store.MAX_TRANSACTION_ITEMS
+    grouped = merge_store.ledger_by_order(source)
+    orders = merge_store.get_order_items(list(grouped))
+    limit = transactions_store.MAX_TRANSACTION_ITEMS
     too_large = sorted(order_id for order_id, entries in grouped.items()
                        if order_id in orders and orders[order_id].customer_id == source
                        and len(_plan(orders[order_id], entries, source, target, None)) > limit)
@@ -60,13 +65,14 @@ def merge_customers(target: str, source: str, operator: str, *, now: Optional[da
                     description=f"History moved to {target}", details={"operator": operator, "target": target}),
     ]
     def finish() -> bool:
-        first, last = store.remaining_order_span(source, without_order_id="")
-        return store.finish_merge(source, target, first, last, store.load_profile_stats(source).version, now,
-                                  operator, merge_id, summary, entries)
+        first, last = ledger_store.remaining_order_span(source, without_order_id="")
+        version = customers_store.load_profile_stats(source).version
+        return merge_store.finish_merge(source, target, first, last, version, now, operator, merge_id, summary,
+                                        entries)
 
     if not with_retries(finish, budget_seconds=budget):
         summary["already_merged"] = True  # finished before; orders that arrived since were moved above
-    from .recognition import move_identity
+    from .identity_keys import move_identity
 
     with_retries(lambda: move_identity(source, target), budget_seconds=budget)
     return {"customer_id": target, **summary}
@@ -77,29 +83,29 @@ def _move_one(order_id: str, source: str, target: str, now: datetime) -> int:
 
     Everything is read fresh on each attempt, and the move is conditioned on the order's
     version, so an event committed meanwhile makes the attempt fail and start over."""
-    order = store.get_order_item(order_id)
+    order = merge_store.get_order_item(order_id)
     if order is None or order.customer_id != source:
         return 0
-    entries = store.ledger_by_order(source).get(order_id, [])
-    state = store._order_state(order)
+    entries = merge_store.ledger_by_order(source).get(order_id, [])
+    state = orders_store.order_state(order)
     try:
-        store.move_order(order, entries, source, target, _contribution(order, entries),
-                         store.load_profile_stats(target), now, address_use(state.order, state))
+        merge_store.move_order(order, entries, source, target, _contribution(order, entries),
+                               customers_store.load_profile_stats(target), now, address_use(state.order, state))
     except TransactWriteError as error:
-        if "ConditionalCheckFailed" in store.cancellation_codes(error):
+        if "ConditionalCheckFailed" in cancellation_codes(error):
             raise RetryableConflict(f"order {order_id} or the target changed during the merge") from error
         raise
     return 1
 
 
-def _plan(order, entries, source: str, target: str, observed_target) -> store.PlannedTransaction:
+def _plan(order, entries, source: str, target: str, observed_target) -> transactions_store.PlannedTransaction:
     """The very transaction that moving ``order`` sends (the same plan :func:`_move_one` commits)."""
-    state = store._order_state(order)
-    return store.plan_order_move(order, entries, source, target, _contribution(order, entries),
-                                 observed_target, address_use(state.order, state))
+    state = orders_store.order_state(order)
+    return merge_store.plan_order_move(order, entries, source, target, _contribution(order, entries),
+                                       observed_target, address_use(state.order, state))
 
 
-def _contribution(order, entries) -> store.AggregateChange:
+def _contribution(order, entries) -> aggregates_store.AggregateChange:
     """What one order added to its customer's aggregates, from its state and its events."""
     cancelled = order.status == "cancelled"
     counts = {kind: sum(1 for entry in entries if entry.entry_type == kind)
@@ -114,6 +120,6 @@ def _contribution(order, entries) -> store.AggregateChange:
         returns=counts["returned"], refunds=counts["refunded"], chargebacks=counts["chargeback"],
         cancellations=1 if cancelled else 0,
     )
-    change = store.AggregateChange()
+    change = aggregates_store.AggregateChange()
     change.add(delta)
     return change

@@ -32,7 +32,11 @@ from ..domain.ledger import (
 from ..domain.times import iso_utc
 from ..domain.money import format_money
 from ..domain.money_json import decision_json, order_line_json
-from ..store import repository as store
+from ..store import customers as customers_store
+from ..store import ledger as ledger_store
+from ..store import orders as orders_store
+from ..store import promotions as promotions_store
+from ..store import transactions as transactions_store
 from ..store.retry import with_retries
 from . import address_book, credit, quotes
 from .exchange import to_base
@@ -50,32 +54,32 @@ def record_order(customer_id: str, request: OrderSubmission, *, now: Optional[da
         new_order = build_new_order(customer_id, request, source="api", decided=decided)
     except LoyaltyError:
         # An exact replay is answered as before even if its token or exchange rate no longer checks out.
-        existing = store.get_order(request.order_id)
+        existing = orders_store.get_order(request.order_id)
         if existing is not None and existing.request_hash == submission_hash(customer_id, request, ()):
             return 200, replayed_result(existing)
         raise
     base = new_order.state.order.base_currency
 
     def attempt() -> None:
-        observed = store.load_profile_stats(customer_id)
+        observed = customers_store.load_profile_stats(customer_id)
         spend = None
         if decided and decided.credit and decided.credit["applied"]:
             try:
                 spend, new_order.credit = credit.plan_order_spend(customer_id, request.order_id, decided.credit,
                                                                   base, now)
             except CreditUnavailable:
-                if store.get_order(request.order_id) is not None:  # spent by this very order: a replay
-                    raise store.OrdersAlreadyExist([request.order_id]) from None
+                if orders_store.get_order(request.order_id) is not None:  # spent by this very order: a replay
+                    raise orders_store.OrdersAlreadyExist([request.order_id]) from None
                 raise
             new_order.result["credit"] = credit.order_credit_json(new_order.credit)
-        store.commit_orders(customer_id, [new_order], observed, now, base, promotion_claims=claims,
-                            credit_spend=spend)
+        orders_store.commit_orders(customer_id, [new_order], observed, now, base, promotion_claims=claims,
+                                   credit_spend=spend)
 
     try:
         with_retries(attempt, budget_seconds=settings().retry_budget_seconds)
-    except store.OrdersAlreadyExist:
+    except orders_store.OrdersAlreadyExist:
         return 200, replayed_order(customer_id, request.order_id, new_order.request_hash)
-    except store.PromotionUnavailable as used_up:
+    except promotions_store.PromotionUnavailable as used_up:
         raise PromotionUnavailable(
             f"{used_up.code} can no longer be applied: {used_up.reason}; quote again",
             [{"field": "quote_token", "reason": f"{used_up.code}: {used_up.reason}"}],
@@ -91,7 +95,7 @@ def record_order(customer_id: str, request: OrderSubmission, *, now: Optional[da
     return 201, new_order.result
 
 
-def _count_commit(customer_id: str, new_order: store.NewOrder) -> None:
+def _count_commit(customer_id: str, new_order: orders_store.NewOrder) -> None:
     """The business metrics of a newly recorded order: one commit, and its discounts by kind
     in minor units of the base currency (replays count nothing)."""
     order = new_order.state.order
@@ -109,7 +113,7 @@ def _count_commit(customer_id: str, new_order: store.NewOrder) -> None:
 
 def build_new_order(customer_id: str, request: OrderSubmission, *, source: str,
                     events: Tuple[OrderEvent, ...] = (),
-                    decided: Optional["quotes.OrderDecision"] = None) -> store.NewOrder:
+                    decided: Optional["quotes.OrderDecision"] = None) -> orders_store.NewOrder:
     """The items an order writes: its state, ledger entries and aggregate deltas.
 
     ``events`` are applied straight away (an imported order that was already delivered or
@@ -158,7 +162,7 @@ def build_new_order(customer_id: str, request: OrderSubmission, *, source: str,
     if decided:
         result["quote"] = decided.report
         result["discounts"] = decision_json(decided.decision)["discounts"]
-    return store.NewOrder(
+    return orders_store.NewOrder(
         state=state,
         request_hash=request_hash,
         result=result,
@@ -179,7 +183,7 @@ def submission_hash(customer_id: str, request: OrderSubmission, events: Tuple[Or
     return fingerprint(body)
 
 
-def replayed_result(existing: store.StoredOrder) -> dict:
+def replayed_result(existing: orders_store.StoredOrder) -> dict:
     """The answer first given for an order (its lines are kept once, on the order itself)."""
     order = existing.state.order
     lines = [order_line_json(line.__dict__ | {"net_amount": line.net_amount}, order.currency) for line in order.lines]
@@ -187,7 +191,7 @@ def replayed_result(existing: store.StoredOrder) -> dict:
 
 
 def replayed_order(customer_id: str, order_id: str, request_hash: str) -> dict:
-    existing = store.get_order(order_id)
+    existing = orders_store.get_order(order_id)
     if existing is None:  # pragma: no cover - the failed condition proves it exists
         raise Conflict(f"order {order_id} could not be read back; retry")
     if existing.request_hash != request_hash or existing.state.order.customer_id != customer_id:
@@ -209,7 +213,7 @@ def order_result(order: Order, placed: LedgerEntry) -> dict:
         "base_total": {"amount": order.base_total, "currency": order.base_currency},
         "lines": [order_line_json(line.__dict__ | {"net_amount": line.net_amount}, order.currency)
                   for line in order.lines],
-        "ledger_entry_id": store.ledger_sort_key(placed),
+        "ledger_entry_id": ledger_store.ledger_sort_key(placed),
     }
 
 
@@ -241,7 +245,7 @@ def record_event(customer_id: str, order_id: str, event: OrderEvent, canonical: 
     request_hash = fingerprint({"customer_id": customer_id, "order_id": order_id, **canonical})
 
     def earlier_answer() -> Optional[dict]:
-        existing = store.get_order_event(order_id, event.event_id)
+        existing = orders_store.get_order_event(order_id, event.event_id)
         if existing is None:
             return None
         if existing.request_hash != request_hash:
@@ -255,7 +259,7 @@ def record_event(customer_id: str, order_id: str, event: OrderEvent, canonical: 
         earlier = earlier_answer()
         if earlier is not None:
             return 200, earlier
-        stored = store.get_order(order_id)
+        stored = orders_store.get_order(order_id)
         if stored is None or stored.state.order.customer_id != customer_id:
             raise NotFound(f"customer {customer_id} has no order {order_id}")
         outcome = apply_event(stored.state, event)
@@ -276,11 +280,11 @@ def record_event(customer_id: str, order_id: str, event: OrderEvent, canonical: 
         delivered_to = address_book.delivery_use(order, event.at) if first_delivery else None
         try:
             released = (stored.decision or {}).get("claimed", []) if event.type == "cancelled" else []
-            store.commit_event(stored, outcome.state, event.event_id, event.type, request_hash, result,
-                               entry, outcome.delta, now, span, discount_taken_back=taken,
-                               address_use=delivered_to, released_claims=released,
-                               credit=credit_record if credit_back else None, credit_back=credit_back)
-        except store.EventAlreadyExists:
+            orders_store.commit_event(stored, outcome.state, event.event_id, event.type, request_hash, result,
+                                      entry, outcome.delta, now, span, discount_taken_back=taken,
+                                      address_use=delivered_to, released_claims=released,
+                                      credit=credit_record if credit_back else None, credit_back=credit_back)
+        except transactions_store.EventAlreadyExists:
             return 200, earlier_answer() or {}
         credit.count_back(credit_back)
         return 201, result
@@ -288,7 +292,8 @@ def record_event(customer_id: str, order_id: str, event: OrderEvent, canonical: 
     return with_retries(attempt, budget_seconds=settings().retry_budget_seconds)
 
 
-def discount_taken_back(stored: store.StoredOrder, event: OrderEvent, amount: int) -> Tuple[Dict[str, int], Dict[str, int]]:
+def discount_taken_back(stored: orders_store.StoredOrder, event: OrderEvent,
+                        amount: int) -> Tuple[Dict[str, int], Dict[str, int]]:
     """The matching share of the order's discounts that money going back takes with it.
 
     Returns (total taken back per code after this event, taken by this event). Orders
@@ -319,12 +324,12 @@ def _span_without(customer_id: str, order: Order):
     The commit is conditioned on that version, so a cancellation racing another change of
     the profile is retried on fresh reads instead of leaving a stale first or last order.
     """
-    stats = store.load_profile_stats(customer_id)
+    stats = customers_store.load_profile_stats(customer_id)
     if stats is None:
         return None
     if order.placed_at not in (stats.first_order_at, stats.last_order_at):
         return stats.first_order_at, stats.last_order_at, stats.version
-    first, last = store.remaining_order_span(customer_id, order.order_id)
+    first, last = ledger_store.remaining_order_span(customer_id, order.order_id)
     return first, last, stats.version
 
 
@@ -335,7 +340,7 @@ def event_result(order_id: str, event: OrderEvent, state: OrderState, entry: Led
         "order_id": order_id,
         "type": event.type,
         "at": iso_utc(event.at),
-        "ledger_entry_id": store.ledger_sort_key(entry),
+        "ledger_entry_id": ledger_store.ledger_sort_key(entry),
         "order": {
             "status": state.status,
             "total": {"amount": order.total_amount, "currency": order.currency},

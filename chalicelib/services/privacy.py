@@ -28,7 +28,7 @@ from .. import clock
 from ..domain.errors import NotFound
 from ..domain.ledger import LedgerEntry
 from ..domain.times import iso_utc
-from ..store import repository as store
+from ..store import erasure as erasure_store
 
 ERASURE_ID = "personal-data-erasure"
 
@@ -54,25 +54,25 @@ def without_reason(description: str) -> str:
 def erase_personal_data(customer_id: str, operator: str, *, now: Optional[datetime] = None) -> dict:
     now = now or clock.now()
     try:
-        already = store.erased_at(customer_id)
+        already = erasure_store.erased_at(customer_id)
     except LookupError:
         raise NotFound(f"no customer {customer_id}") from None
-    orders = sum(store.erase_order_address(order_id, customer_id, _token("address"))
-                 for order_id in store.customer_order_ids(customer_id))
+    orders = sum(erasure_store.erase_order_address(order_id, customer_id, _token("address"))
+                 for order_id in erasure_store.customer_order_ids(customer_id))
     summary = {
         "orders_with_address_erased": orders,
-        "addresses_erased": store.erase_addresses(customer_id, _token),
-        "decisions_erased": store.erase_decisions(customer_id),
-        "event_reasons_erased": store.erase_event_reasons(customer_id, without_reason),
-        "credit_reasons_erased": store.erase_credit_reasons(customer_id),
+        "addresses_erased": erasure_store.erase_addresses(customer_id, _token),
+        "decisions_erased": erasure_store.erase_decisions(customer_id),
+        "event_reasons_erased": erasure_store.erase_event_reasons(customer_id, without_reason),
+        "credit_reasons_erased": erasure_store.erase_credit_reasons(customer_id),
     }
-    from .recognition import forget_identity
+    from .identity_keys import forget_identity
 
     forget_identity(customer_id)  # before the profile's keys go: an erased customer matches nothing
     entry = LedgerEntry(customer_id=customer_id, entry_type="personal_data_erased", at=now, event_id=ERASURE_ID,
                         description="Personal data erased on request; order history kept anonymously",
                         details={"operator": operator, **summary})
     tokens = {field: _token(field) for field in ("name", "email", "phone")}
-    store.finish_erasure(customer_id, tokens, now, operator, summary, entry, audit=already is None)
+    erasure_store.finish_erasure(customer_id, tokens, now, operator, summary, entry, audit=already is None)
     erased = already or now
     return {"customer_id": customer_id, "erased_at": iso_utc(erased), "already_erased": already is not None, **summary}

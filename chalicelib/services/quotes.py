@@ -34,7 +34,9 @@ from ..domain.pricing import NotApplied, Quote, quote_for_cart
 from ..domain.rules import Rules
 from ..domain.tiers import months_needed
 from ..domain.times import iso_utc
-from ..store import repository as store
+from ..store import customers as customers_store
+from ..store import decisions as decisions_store
+from ..store import promotions as promotions_store
 from . import address_book, credit
 from .quote_tokens import read_quote, sign_quote
 from .rules import current_rules
@@ -73,7 +75,7 @@ def _price(rules: Rules, request: QuoteRequest, now: datetime,
     ordered_before = False
     if request.customer_id:
         since = month_keys_back(now, months_needed(rules.tiers))[-1]
-        customer = store.load_customer(request.customer_id, rules.base_currency, since_month=since)
+        customer = customers_store.load_customer(request.customer_id, rules.base_currency, since_month=since)
         if customer is not None:
             from . import recognition
 
@@ -147,8 +149,8 @@ def create_quote(request: QuoteRequest, *, now: Optional[datetime] = None) -> di
         # book or the history through the reasons. Support's record keeps the full wording.
         trust = verdict.to_dict(STOREFRONT)
         if verdict.decision != "ship":
-            store.save_decision(request.customer_id, quote_id, now, verdict.decision, verdict.score,
-                                _decision_record(request, verdict.to_dict(STAFF), trust, quote))
+            decisions_store.save_decision(request.customer_id, quote_id, now, verdict.decision, verdict.score,
+                                          _decision_record(request, verdict.to_dict(STAFF), trust, quote))
     observability.metric("QuotesCreated")
     if trust is not None:
         observability.metric("AddressDecisions", outcome=trust["decision"])
@@ -257,7 +259,7 @@ def decision_for_order(customer_id: str, submission: OrderSubmission, token: str
     return OrderDecision({**decision, "expired": expired}, codes, report, applied)
 
 
-def promotion_claims(codes: List[str]) -> List[store.PromotionClaim]:
+def promotion_claims(codes: List[str]) -> List[promotions_store.PromotionClaim]:
     """The limits and budgets the current rules set for the promotions an order used."""
     rules = current_rules()
     claims = []
@@ -266,5 +268,5 @@ def promotion_claims(codes: List[str]) -> List[store.PromotionClaim]:
         if promotion is None:
             continue  # retired since the quote: the shopper was promised it, nothing left to count against
         if promotion.per_customer_limit is not None or promotion.budget is not None:
-            claims.append(store.PromotionClaim(code, promotion.per_customer_limit, promotion.budget))
+            claims.append(promotions_store.PromotionClaim(code, promotion.per_customer_limit, promotion.budget))
     return claims

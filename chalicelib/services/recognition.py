@@ -21,7 +21,7 @@ from ..domain.rules import Rules
 from ..domain.tiers import months_needed
 from ..stage_secrets import hash_key
 from ..store import identity as index
-from ..store import repository as store
+from ..store import customers as customers_store
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def recognise_guest(identity: Dict[str, str], shipping: Optional[dict], payment:
     if len(by_customer) == 1:
         (customer_id, kinds), = by_customer.items()
         since = month_keys_back(now, months_needed(rules.tiers))[-1]
-        customer = store.load_customer(customer_id, rules.base_currency, since_month=since)  # request 2
+        customer = customers_store.load_customer(customer_id, rules.base_currency, since_month=since)  # request 2
         if customer is None:
             candidates = []
         else:
@@ -126,42 +126,6 @@ def record_ambiguous(match: GuestMatch, quote_id: str, now: datetime) -> None:
 
 
 
-def _record_keys(customer_id: str) -> Dict[str, str]:
-    """Every identity key a record holds (keyed hash -> kind): its emails and phones, and the
-    addresses delivered to it."""
-    contact, delivered = index.profile_identity(customer_id)
-    key = hash_key()
-    keys = {k: kind for k, kind in ((k, h.kind) for k, h in index.holders(sorted(contact)).items())}
-    keys.update({lookup_hash("address", fingerprint, key): "address" for fingerprint in delivered})
-    return keys
-
-
-def _in_parts(keys: Dict[str, str], size: int = 45):
-    items = sorted(keys.items())
-    for start in range(0, len(items), size):
-        yield dict(items[start:start + size])
-
-
-def move_identity(source: str, target: str) -> int:
-    """After a merge: the source's identity keys are the target's now, and no longer the
-    source's (so the emptied record stops matching). One item cannot be added to and taken
-    from in one transaction, so the target is added first, then the source removed: a merge
-    run again (it is idempotent) finishes a move that stopped between the two."""
-    keys = _record_keys(source)
-    for part in _in_parts(keys):
-        index.change_identity({target: part}, {})
-        index.change_identity({}, {source: list(part)})
-    return len(keys)
-
-
-def forget_identity(customer_id: str) -> int:
-    """An erasure: take the record off every identity item it is on. Idempotent."""
-    keys = _record_keys(customer_id)
-    for part in _in_parts(keys, 90):
-        index.change_identity({}, {customer_id: list(part)})
-    return len(keys)
-
-
 FACT_OF_KIND = {"email": "email", "phone": "phone", "address": "delivered_address"}
 
 
@@ -187,7 +151,7 @@ def possible_duplicates(customer: Customer, limit: int = 10) -> list:
     mine_book = {a.address_id for a in customer.addresses}
     found = []
     for other in sorted(facts)[:limit]:
-        record = store.load_customer(other, customer.base_currency, since_month="9999-12")
+        record = customers_store.load_customer(other, customer.base_currency, since_month="9999-12")
         if record is None or record.profile.erased:
             continue
         theirs_delivered = {a.address_id for a in record.addresses if a.deliveries_confirmed > 0}
@@ -218,7 +182,7 @@ def attach_guest_order(customer_id: str, rules: Rules, operator: str = "system:g
     With ``suggest`` (the default) nothing is written: both 360 views show the suggestion."""
     if identity_policy(rules.extra_sections.get("identity")).attach != "auto":
         return None
-    customer = store.load_customer(customer_id, rules.base_currency, since_month="9999-12")
+    customer = customers_store.load_customer(customer_id, rules.base_currency, since_month="9999-12")
     if customer is None or customer.stats.lifetime_orders != 1:
         return None
     same = [d for d in possible_duplicates(customer) if "email" in d["facts"]]

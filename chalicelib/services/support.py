@@ -18,7 +18,11 @@ from ..domain.money import format_money
 from ..domain.tiers import evaluate_tier
 from ..domain.times import iso_utc
 from ..stage_secrets import hash_key
-from ..store import repository as store
+from ..store import adjustments as adjustments_store
+from ..store import customers as customers_store
+from ..store import decisions as decisions_store
+from ..store import ledger as ledger_store
+from ..store import transactions as transactions_store
 from ..store.models import ProfileItem
 from ..store.retry import with_retries
 from .customers import summary_json
@@ -33,14 +37,14 @@ def customer_360(customer_id: str, *, now: Optional[datetime] = None) -> dict:
     adjustments and flags: everything support needs without asking the customer again."""
     now = now or clock.now()
     rules = current_rules()
-    customer = store.load_customer(customer_id, rules.base_currency)
+    customer = customers_store.load_customer(customer_id, rules.base_currency)
     if customer is None:
         raise NotFound(f"no customer {customer_id}")
     tier = evaluate_tier(rules.tiers, history_of(customer), now, rules.base_currency)
     summary = summary_json(customer, now)
-    ledger, _ = store.ledger_page(customer_id, 20, None)
-    decisions = store.recent_decisions(customer_id)
-    adjustments = store.adjustments(customer_id)
+    ledger, _ = ledger_store.ledger_page(customer_id, 20, None)
+    decisions = decisions_store.recent_decisions(customer_id)
+    adjustments = adjustments_store.adjustments(customer_id)
     return {
         "customer_id": customer_id,
         "profile": summary["profile"],
@@ -92,12 +96,12 @@ def _flags(customer: Customer, decisions: List[dict], now: datetime) -> List[str
 def find_customers(kind: str, value: str) -> dict:
     """Customers with this email or phone (normalised, hashed; raw values are never keys)."""
     normalised = normalise_email(value) if kind == "email" else normalise_phone(value, settings().default_country)
-    ids = sorted(set(store.customer_ids_by(kind, lookup_hash(kind, normalised, hash_key())))
+    ids = sorted(set(customers_store.customer_ids_by(kind, lookup_hash(kind, normalised, hash_key())))
                  | recognition.customer_ids_by_identity(kind, normalised))
     base = settings().base_currency
     found = []
     for customer_id in ids:
-        customer = store.load_customer(customer_id, base)
+        customer = customers_store.load_customer(customer_id, base)
         if customer is not None:
             summary = summary_json(customer, clock.now())
             found.append({"customer_id": customer_id, "profile": summary["profile"],
@@ -150,14 +154,14 @@ def adjust(customer_id: str, adjustment: Dict[str, object], operator: str,
         details["credit_granted"] = result["credit_granted"]
 
     def attempt():
-        store.commit_adjustment(customer_id, adjustment_id, kind, now, operator, request_hash,
-                                {**details, "description": description}, entry, profile_actions, goodwill_base,
-                                credit_grant=grant, credit_movement=movement)
+        adjustments_store.commit_adjustment(customer_id, adjustment_id, kind, now, operator, request_hash,
+                                            {**details, "description": description}, entry, profile_actions,
+                                            goodwill_base, credit_grant=grant, credit_movement=movement)
 
     try:
         with_retries(attempt, budget_seconds=settings().retry_budget_seconds)
-    except store.EventAlreadyExists:
-        existing = store.get_adjustment(customer_id, adjustment_id)
+    except transactions_store.EventAlreadyExists:
+        existing = adjustments_store.get_adjustment(customer_id, adjustment_id)
         if existing is None or existing.request_hash != request_hash:
             raise Conflict(f"adjustment_id {adjustment_id} was already used with a different body",
                            [{"field": "adjustment_id", "reason": "already used with a different body"}]) from None

@@ -15,7 +15,7 @@ from .. import clock
 from ..domain.errors import InvalidInput, NotFound
 from ..domain.rules import Rules
 from ..domain.times import iso_utc
-from ..store import repository as store
+from ..store import customers as customers_store
 from .rules import current_rules, parsed_section
 
 def value_model(rules: Rules):
@@ -25,25 +25,13 @@ def value_model(rules: Rules):
     return parsed_section(rules, "value_model", value_model_of)
 
 
-def check_value_model(document: dict) -> None:
-    """Refuse a rules document whose ``value_model`` section is not usable (400, field by field)."""
-    if "value_model" not in document:
-        return
-    from ..domain.customer_value import value_model_problems
-    from ..domain.rules import RulesInvalid
-
-    problems = value_model_problems(document["value_model"])
-    if problems:
-        raise RulesInvalid(problems)
-
-
 def _score(customer_id: str, rules: Rules, now: datetime):
     """(model, spend by purchase day, score); the last two are None for a customer without purchases."""
     from ..domain.customer_value import score_customer, spend_by_purchase_day, summarize_purchase_days
 
     model = value_model(rules)
     today = now.astimezone(timezone.utc).date()
-    spend_by_day = spend_by_purchase_day(store.purchase_days(customer_id), today)
+    spend_by_day = spend_by_purchase_day(customers_store.purchase_days(customer_id), today)
     if not spend_by_day:
         return model, None, None
     summary = summarize_purchase_days(spend_by_day, today)
@@ -103,7 +91,7 @@ def recommend_goodwill(customer_id: str, request: dict, *, now: Optional[datetim
     if request.get("currency") not in (None, currency):
         raise InvalidInput(f"currency: goodwill is assessed in the base currency {currency}",
                            [{"field": "currency", "reason": f"must be {currency}"}])
-    customer = store.load_customer(customer_id, currency)
+    customer = customers_store.load_customer(customer_id, currency)
     if customer is None:
         raise NotFound(f"no customer {customer_id}")
     model, _, score = _score(customer_id, rules, now)

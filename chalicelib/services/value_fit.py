@@ -16,7 +16,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from .. import clock
 from ..domain.customer_value import PurchaseSummary, spend_by_purchase_day, summarize_purchase_days
-from ..store import repository as store
+from ..store import customers as customers_store
 
 MIN_CUSTOMERS = 100
 """Fewer customers with purchases than this give parameters too loose to act on."""
@@ -48,7 +48,7 @@ def purchase_summaries(today: date, segments: int = 4, progress: Optional[Callab
 
     def read(segment: int) -> List[Tuple[str, str, int, int]]:
         rows: List[Tuple[str, str, int, int]] = []
-        for page, scanned in store.scan_purchase_days(segment, segments):
+        for page, scanned in customers_store.scan_purchase_days(segment, segments):
             rows.extend(page)
             with lock:
                 figures.items_scanned += scanned

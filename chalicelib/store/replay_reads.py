@@ -16,7 +16,8 @@ from ..domain.customer import Customer, MonthTotals
 from ..domain.replay import PlacedOrder
 from .batch_reads import scan_pages_of
 from .models import MonthItem, OrderItem, ProfileItem
-from .repository import _customer_from, _order_state
+from .customers import customer_from
+from .orders import order_state
 
 
 
@@ -61,7 +62,7 @@ def read_ledger(base_currency: str, segments: int = 4,
                         orders=int(item.orders), net_spend=int(item.net_spend), goodwill=int(item.goodwill or 0))
                 elif isinstance(item, OrderItem):
                     guest = bool(((item.result or {}).get("quote") or {}).get("guest_quote"))
-                    part.orders.append(PlacedOrder(_order_state(item), item.decision, guest))
+                    part.orders.append(PlacedOrder(order_state(item), item.decision, guest))
         return part
 
     with ThreadPoolExecutor(max_workers=segments) as pool:
@@ -75,7 +76,7 @@ def read_ledger(base_currency: str, segments: int = 4,
         snapshot.items_read += part.items
     for part in parts:
         for profile in part.profiles:
-            customer = _customer_from(profile, months.get(profile.customer_id, {}), base_currency)
+            customer = customer_from(profile, months.get(profile.customer_id, {}), base_currency)
             snapshot.customers[profile.customer_id] = replace(
                 customer, tier_override=profile.tier_override, lifetime_goodwill=int(profile.lifetime_goodwill or 0))
     return snapshot

@@ -102,7 +102,7 @@ def test_import_gives_the_same_aggregates_as_the_api_one_by_one(client, table):
     imported = customer_summary("imp", now=NOW)["stats"]
     by_api = customer_summary("api", now=NOW)["stats"]
     assert imported == by_api
-    from chalicelib.store.repository import purchase_days
+    from chalicelib.store.customers import purchase_days
 
     assert purchase_days("imp") == purchase_days("api") and len(purchase_days("imp")) > 20
 

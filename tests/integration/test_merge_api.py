@@ -72,7 +72,7 @@ def test_a_merge_is_idempotent_and_events_follow_the_moved_orders(client, raw_cl
 
 
 def test_a_merge_interrupted_midway_is_resumed_by_calling_again(client, raw_client, monkeypatch):
-    from chalicelib.store import repository
+    from chalicelib.store import merge as repository
 
     history(client, "ben", "own", OWN)
     history(client, "guest-77", "g", GUEST)
@@ -105,7 +105,7 @@ def test_bad_merges_are_refused(client, raw_client, body, status):
 
 def test_an_order_with_more_entries_than_one_transaction_holds_is_refused_before_anything_moves(
         client, raw_client, monkeypatch):
-    from chalicelib.store import repository
+    from chalicelib.store import transactions as repository
 
     history(client, "ben", "own", OWN[:1])
     history(client, "guest-77", "g", GUEST)

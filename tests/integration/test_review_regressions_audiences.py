@@ -16,7 +16,7 @@ ADDRESS = {"line1": "1 High Street", "city": "York", "postcode": "YO1 7HH", "cou
 def test_an_event_committed_while_a_merge_moves_its_order_is_not_lost(client, raw_client, monkeypatch):
     from chalicelib.api.parsing import parse_event
     from chalicelib.services import orders
-    from chalicelib.store import repository
+    from chalicelib.store import merge as repository
 
     history(client, "ben", "own", OWN)
     history(client, "guest-77", "g", GUEST)
