@@ -126,6 +126,10 @@ def create_quote(request: QuoteRequest, *, now: Optional[datetime] = None) -> di
         # The token commits the order to the recognised customer, priced as them.
         claims["sub"] = match.recognition.customer_id
         claims["rec"] = list(match.recognition.by)
+        from .recognition import proving_addresses
+
+        # ... and only at the address(es) that proved who they are (checked at commit).
+        claims["rfp"] = proving_addresses(request.shipping_address, request.payment, match.recognition.by)
         body["customer"] = {**body["customer"], "recognised": {"customer_id": match.recognition.customer_id,
                                                                "by": list(match.recognition.by)}}
     if match is not None and match.recognition.outcome == "ambiguous":
@@ -208,7 +212,8 @@ def decision_for_order(customer_id: str, submission: OrderSubmission, token: str
 
     A valid token's decision is kept as quoted; an expired one is re-evaluated against the
     rules and history of now, and the differences are reported. A token for another
-    customer, currency or cart is a 400.
+    customer, currency or cart is a 400, and so is a recognised guest's token (``rec``) for an
+    order that does not ship to the address that proved who the guest is (``rfp``).
 
     A guest's token (no ``sub``) commits to any customer: a guest checkout's own record, or
     the account a shopper signed in to after the quote. Its decision stays a guest's: as
@@ -227,6 +232,13 @@ def decision_for_order(customer_id: str, submission: OrderSubmission, token: str
     if quoted_for is not None and quoted_for != customer_id:
         raise refuse("was issued for the customer recognised at checkout: record the order under "
                      "customer.recognised.customer_id" if claims.get("rec") else "was issued for another customer")
+    if claims.get("rec"):
+        from .recognition import proof_problem
+
+        problem = proof_problem(claims.get("rfp") or {}, submission.shipping_address,
+                                submission.payment_confirmed_address)
+        if problem:
+            raise refuse(problem)
     if claims["cur"] != submission.currency:
         raise refuse(f"was issued in {claims['cur']}, the order is in {submission.currency}")
     mismatch = cart_mismatch(submission.lines, claims)

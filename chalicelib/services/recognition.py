@@ -43,6 +43,40 @@ def _fingerprint(address: Optional[dict]) -> Optional[str]:
         return None
 
 
+def proving_addresses(shipping: Optional[dict], payment: Optional[dict], by: Tuple[str, ...]) -> Dict[str, str]:
+    """What a recognised quote's token signs (its ``rfp`` claim): keyed hashes of the shipping
+    address the customer was recognised at (``ship``) and, when the payment provider's confirmed
+    address was a proving fact, of that address (``pay``). Keyed, so the token (which anyone
+    holding it can decode) carries nothing an address could be guessed back from."""
+    key = hash_key()
+    proof = {}
+    shipping_fp = _fingerprint(shipping)
+    if shipping_fp:
+        proof["ship"] = lookup_hash("address", shipping_fp, key)
+    payment_fp = _fingerprint((payment or {}).get("confirmed_address"))
+    if payment_fp and "payment_address" in by:
+        proof["pay"] = lookup_hash("address", payment_fp, key)
+    return proof
+
+
+def proof_problem(proof: Dict[str, str], shipping: Optional[dict], payment_address: Optional[dict]) -> Optional[str]:
+    """Why an order may not commit under a recognised token (None: it may). The order must ship
+    to the address the quote recognised the customer at (any spelling of it), and carry the
+    payment-confirmed address when that was part of the proof: a recognised token is not a
+    licence to ship the customer's tier and history anywhere, nor to make another address
+    theirs by a delivery."""
+    ship = _fingerprint(shipping)
+    if not ship or not proof.get("ship") or lookup_hash("address", ship, hash_key()) != proof["ship"]:
+        return ("the order's shipping address differs from the one the quote recognised the customer at: "
+                "ship to that address, or quote again")
+    if proof.get("pay"):
+        paid = _fingerprint(payment_address)
+        if not paid or lookup_hash("address", paid, hash_key()) != proof["pay"]:
+            return ("the order's payment-confirmed address differs from the one the quote recognised the "
+                    "customer by: quote again")
+    return None
+
+
 def _offers_first_order(rules: Rules) -> bool:
     return any(p.customer is not None and p.customer.kind == "first_order" for p in rules.promotions)
 

@@ -50,7 +50,8 @@ def test_ben_as_a_guest_with_his_email_typed_differently_and_his_harrogate_addre
     lines = [{**SHOES[0], "discount_amount": quote["lines"][0]["total"] and
               SHOES[0]["unit_amount"] - quote["lines"][0]["total"]["amount"]}]
     order = {"order_id": "guest-ben-1", "placed_at": "2026-11-01T10:00:00Z", "currency": "GBP", "lines": lines,
-             "total_amount": quote["totals"]["total"]["amount"], "quote_token": quote["quote_token"]}
+             "total_amount": quote["totals"]["total"]["amount"], "quote_token": quote["quote_token"],
+             "shipping_address": HOME}
     elsewhere = post(client, "/v1/customers/guest-77/orders", order)
     assert elsewhere.status_code == 400
     assert elsewhere.json_body["error"]["details"][0]["field"] == "quote_token"
@@ -255,3 +256,34 @@ def test_with_attach_auto_a_guest_order_matching_one_customer_is_merged_at_once_
     put(client, "/v1/customers/guest-6", {"email": "tom.jones@example.org"})
     other = post(client, "/v1/customers/guest-6/orders", order_body("g-6", shipping_address=NEW_ADDRESS))
     assert other.status_code == 201 and "attached_to" not in other.json_body
+
+
+THIEF_ROAD = {"line1": "9 Thief Road", "city": "Leeds", "postcode": "LS1 4AP", "country": "GB"}
+
+
+def _recognised_order(quote, order_id, **extra):
+    lines = [{**SHOES[0], "discount_amount": SHOES[0]["unit_amount"] - quote["lines"][0]["total"]["amount"]}]
+    return {"order_id": order_id, "placed_at": "2026-11-01T10:00:00Z", "currency": "GBP", "lines": lines,
+            "total_amount": quote["totals"]["total"]["amount"], "quote_token": quote["quote_token"], **extra}
+
+
+def test_a_recognised_token_commits_only_to_the_address_that_proved_the_customer(client, table):
+    _seed()
+    quote = guest_quote(client, {"email": "ben.harris@example.com"})
+    assert quote["customer"]["recognised"]["by"] == ["email", "delivered_address"]
+    for extra in ({"shipping_address": THIEF_ROAD}, {}):
+        refused = post(client, "/v1/customers/runner-ben/orders", _recognised_order(quote, "stolen-1", **extra))
+        assert refused.status_code == 400, refused.json_body
+        [detail] = refused.json_body["error"]["details"]
+        assert detail["field"] == "quote_token"
+        assert "shipping address differs from the one the quote recognised" in detail["reason"]
+    # nothing was written: the order does not exist, and no delivery can make Leeds Ben's
+    assert post(client, "/v1/customers/runner-ben/orders/stolen-1/events",
+                {"event_id": "d-x", "type": "delivered", "at": "2026-11-03T10:00:00Z"}).status_code == 404
+    leeds = guest_quote(client, {"email": "ben.harris@example.com"}, address=THIEF_ROAD)
+    assert "recognised" not in leeds["customer"] and leeds["customer"]["tier"] is None
+    # the address that proved him still commits (any spelling of it)
+    home = {**HOME, "line1": HOME["line1"].upper(), "postcode": HOME["postcode"].lower()}
+    placed = post(client, "/v1/customers/runner-ben/orders", _recognised_order(quote, "home-1", shipping_address=home))
+    assert placed.status_code == 201, placed.json_body
+    assert placed.json_body["quote"]["recognised_by"] == ["email", "delivered_address"]
