@@ -218,6 +218,8 @@ def _credit_movement(change: ItemChange) -> List[DomainEvent]:
     if change.kind != "INSERT" or change.new is None:
         return []
     new = change.new
+    if _field(new, "kind") in ("moved_in", "moved_out"):  # a merge moved a grant: announced as customer.merged
+        return []
     event_type = _CREDIT_TYPES.get(_field(new, "kind"))
     if event_type is None:
         raise MalformedChange("credit_movement item with an unknown kind")

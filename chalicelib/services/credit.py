@@ -7,6 +7,7 @@ spends and give-backs ride in the order's or event's own transaction.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -189,7 +190,13 @@ def credit_back_for_event(stored: orders_store.StoredOrder, event: Any, amount: 
                                               "expires_at": iso_utc(new_grant.expires_at)}
     if not movements and new_grant is None:
         return record, None, answer
-    spent_by = record["customer_id"] if record else order.customer_id  # a merged order's grants stay with who spent them
+    spent_by = record["customer_id"] if record else order.customer_id
+    if parts:  # the grants it was spent from, wherever a merge has moved them since
+        from ..store.credit_moves import locate_grants
+
+        spent_by, names = locate_grants(spent_by, list(parts))
+        parts = {names[grant_id]: part for grant_id, part in parts.items()}
+        movements = [replace(m, grants=parts) if m.kind == "returned" else m for m in movements]
     return record, credit_store.CreditBack(spent_by, parts, tuple(movements), new_grant, order.customer_id,
                                            grant_movement), answer
 

@@ -6,7 +6,9 @@ change by exactly what each order contributed. Each order moves in its own trans
 only if it still belongs to the source, so the merge is idempotent, resumable after a
 failure, and works for any length of history. It ends with an audited record on the target
 and a ``merged_into`` mark on the source. The source keeps its profile and adjustments; the
-promotion uses an order still counts move with it. Orders the source receives later can be
+promotion uses an order still counts move with it, and so does every store credit grant
+(with its expiry marker; see store/credit_moves.py), so the target can spend what the source
+was given and credit given back later for a moved order finds its grant on the target. Orders the source receives later can be
 merged by calling again. An order whose move would not fit one transaction (DynamoDB's 100
 items, counted from the very plan that is sent) is refused up front, before anything moves.
 """
@@ -54,7 +56,8 @@ def merge_customers(target: str, source: str, operator: str, *, now: Optional[da
     budget = max(settings().retry_budget_seconds, 10)
     for order_id in grouped:
         moved += with_retries(lambda: _move_one(order_id, source, target, now), budget_seconds=budget)
-    summary = {"source_customer_id": source, "orders_moved": moved}
+    grants_moved = _move_credit(source, target, now, operator, budget)
+    summary = {"source_customer_id": source, "orders_moved": moved, "credit_grants_moved": grants_moved}
     merge_id = f"merge-{source}"
     entries = [
         LedgerEntry(customer_id=target, entry_type="merged_from", at=now, event_id=merge_id,
@@ -76,6 +79,23 @@ def merge_customers(target: str, source: str, operator: str, *, now: Optional[da
 
     with_retries(lambda: move_identity(source, target), budget_seconds=budget)
     return {"customer_id": target, **summary}
+
+
+def _move_credit(source: str, target: str, now: datetime, operator: str, budget: float) -> int:
+    """Move every store credit grant of the source to the target (with its expiry marker and a
+    journal line on both), a batch per transaction; a grant spent or given back meanwhile makes
+    its batch read again. Returns how many moved (0 when run again)."""
+    from ..store import credit_moves
+
+    moved = 0
+
+    def attempt() -> None:
+        nonlocal moved
+        for batch in credit_moves.in_batches(credit_moves.plan_grant_moves(source, target)):
+            moved += credit_moves.move_grants(source, target, batch, now, operator)
+
+    with_retries(attempt, budget_seconds=budget)
+    return moved
 
 
 def _move_one(order_id: str, source: str, target: str, now: datetime) -> int:

@@ -322,16 +322,22 @@ def test_credit_granted_spent_and_given_back_are_business_metrics(client, raw_cl
 def test_a_merged_orders_credit_goes_back_to_the_grants_it_came_from(client, raw_client, ada):
     put(client, "/v1/customers/ada-old", {"name": "Ada"})
     grant(raw_client, "ada-old", 1000)
+    grant(raw_client, ada, 300)  # the target's own adj-adj-1: the moved grant arrives renamed
     body = quote(client, "ada-old").json_body
     assert post(client, "/v1/customers/ada-old/orders", order_from(body, "o-m")).status_code == 201
     assert admin_post(raw_client, "/v1/admin/customers/ada/merge", {"source_customer_id": "ada-old"}).status_code == 200
+    assert balance(client, "ada")["amount"] == 300
     refund = post(client, "/v1/customers/ada/orders/o-m/events",
                   {"event_id": "r", "type": "refunded", "at": NOW.isoformat(), "amount": 2499, "as_store_credit": True})
     assert refund.status_code == 201, refund.json_body
     assert refund.json_body["credit_returned"]["amount"] == 1000
     assert refund.json_body["store_credit_granted"]["amount"] == {"amount": 1499, "currency": "GBP"}
-    assert balance(client, "ada-old")["amount"] == 1000  # the grant it was spent from
-    assert balance(client, "ada")["amount"] == 1499  # the order's customer now
+    # the grant it was spent from moved with the merge: the credit comes back to it, on ada
+    assert balance(client, "ada-old")["amount"] == 0
+    assert balance(client, "ada")["amount"] == 300 + 1000 + 1499
+    grants = {g["grant_id"]: g for g in raw_client.http.get("/v1/admin/customers/ada").json_body["credit"]["grants"]}
+    assert grants["adj-adj-1@ada-old"]["returned"]["amount"] == 1000
+    assert grants["adj-adj-1"]["returned"]["amount"] == 0
 
 
 def test_an_expired_token_keeps_its_credit_when_it_is_still_there(client, raw_client, ada, with_settings):
@@ -346,3 +352,48 @@ def test_an_expired_token_keeps_its_credit_when_it_is_still_there(client, raw_cl
     assert placed.json_body["quote"]["re_evaluated"] is True
     assert placed.json_body["credit"]["applied"]["amount"] == 1000
     assert balance(client, ada)["amount"] == 0
+
+
+def _credit_items(table, customer_id):
+    import boto3
+
+    items = boto3.client("dynamodb").query(
+        TableName=table, KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"CUSTOMER#{customer_id}"}})["Items"]
+    return {item["sk"]["S"]: item for item in items
+            if item["sk"]["S"].startswith(("PROFILE#CREDIT#", "EXPIRY#CREDIT#"))}
+
+
+def test_a_merge_moves_the_sources_store_credit_to_the_target(client, raw_client, table, ada):
+    put(client, "/v1/customers/old-ada", {"name": "Ada"})
+    expires = (NOW + timedelta(days=30)).replace(microsecond=0)
+    assert grant(raw_client, "old-ada", 5000, expires_at=expires.isoformat()).status_code in (200, 201)
+    assert grant(raw_client, ada, 700).status_code in (200, 201)  # the same adjustment id on the target
+    before = {grant_["grant_id"]: grant_ for grant_ in
+              raw_client.http.get("/v1/admin/customers/old-ada").json_body["credit"]["grants"]}
+    merged = admin_post(raw_client, "/v1/admin/customers/ada/merge", {"source_customer_id": "old-ada"})
+    assert merged.status_code == 200, merged.json_body
+    assert balance(client, "ada") == {"amount": 5700, "currency": "GBP"}
+    assert balance(client, "old-ada") == {"amount": 0, "currency": "GBP"}
+    assert merged.json_body["credit_grants_moved"] == 1
+    quoted = quote(client, "ada").json_body
+    assert quoted["credit"]["available"] == {"amount": 5700, "currency": "GBP"}
+    assert quoted["credit"]["expires_soonest"]["at"] == expires.isoformat().replace("+00:00", "Z")
+
+    view = raw_client.http.get("/v1/admin/customers/ada").json_body["credit"]
+    [moved] = [g for g in view["grants"] if g["amount"]["amount"] == 5000]
+    original = before["adj-adj-1"]
+    assert {k: v for k, v in moved.items() if k != "grant_id"} == {k: v for k, v in original.items() if k != "grant_id"}
+    assert moved["grant_id"] == "adj-adj-1@old-ada"  # the target had its own adj-adj-1
+    assert [(m["kind"], m["amount"]["amount"]) for m in view["movements"] if m["kind"].startswith("moved")] == [
+        ("moved_in", 5000)]
+    source_view = raw_client.http.get("/v1/admin/customers/old-ada").json_body["credit"]
+    assert source_view["grants"] == []
+    assert [(m["kind"], m["amount"]["amount"]) for m in source_view["movements"]] == [("moved_out", 5000), ("granted", 5000)]
+    # the expiry marker moved with it: one on the target, none left on the source
+    assert "EXPIRY#CREDIT#adj-adj-1@old-ada" in _credit_items(table, "ada")
+    assert _credit_items(table, "old-ada") == {}
+
+    again = admin_post(raw_client, "/v1/admin/customers/ada/merge", {"source_customer_id": "old-ada"})
+    assert again.status_code == 200 and again.json_body["credit_grants_moved"] == 0
+    assert balance(client, "ada") == {"amount": 5700, "currency": "GBP"}

@@ -79,6 +79,10 @@ def test_goodwill_is_announced_from_its_adjustment_and_credit_from_the_journal()
         (event,) = events_for(change(movement))
         assert event.type == expected and event.detail["amount"] == {"amount": 700, "currency": "GBP"}
         assert event.detail["grants"] == ["g-1"] and "staff text" not in json.dumps(event.to_json())
+    for kind in ("moved_in", "moved_out"):  # a merge moving a grant is announced as customer.merged only
+        moved = {"item_type": "credit_movement", "customer_id": "c-1", "movement_id": f"merge-c-0-g-1",
+                 "kind": kind, "at": STAMP, "amount": 700, "currency": "GBP", "grants": json.dumps({"g-1": 700})}
+        assert events_for(change(moved)) == []
 
 
 def test_erasure_and_merge_are_announced_once_from_the_profile():
