@@ -6,7 +6,7 @@ from datetime import datetime
 
 from chalice import Chalice, IAMAuthorizer, Response
 
-from chalicelib.api.auth import AUTHORIZER_TTL_SECONDS, bearer_policy, customer_id_of, operator_identity
+from chalicelib.api.auth import AUTHORIZER_TTL_SECONDS, bearer_policy, customer_id_of, operator_identity, scopes_of
 from chalicelib.api.errors import json_errors, reshape_chalice_errors
 from chalicelib.config import settings
 from chalicelib.observability import logger as structured_logger, observe_requests
@@ -167,7 +167,8 @@ def post_quote():
     from chalicelib.api.parsing import parse_quote
     from chalicelib.services import quotes
 
-    return quotes.create_quote(parse_quote(_body()))
+    return quotes.create_quote(parse_quote(_body()),
+                               show_customer_id="customers" in scopes_of(app.current_request.context))
 
 
 @app.route("/v1/admin/customers", methods=["GET"], authorizer=operators)

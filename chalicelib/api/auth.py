@@ -97,6 +97,12 @@ def _customer_policy(token: str, method_arn: str):
                         context={"customer_id": principal.customer_id, "token_use": principal.token_use})
 
 
+def scopes_of(context: Optional[dict]) -> frozenset:
+    """The scopes of the storefront key a request came with (the authorizer's context)."""
+    scopes = ((context or {}).get("authorizer") or {}).get("scopes") or ""
+    return frozenset(scope for scope in str(scopes).split(",") if scope)
+
+
 def customer_id_of(context: Optional[dict]) -> str:
     """The customer a ``/v1/me`` request is for: only ever the verified token's."""
     customer_id = ((context or {}).get("authorizer") or {}).get("customer_id")

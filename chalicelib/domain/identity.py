@@ -170,10 +170,21 @@ def recognise(candidates: Sequence[Candidate], shipping_fingerprint: Optional[st
     return Recognition("identity_only", only.customer_id, tuple(only.by))
 
 
-def sign_in_reason(tier: Optional[str]) -> str:
-    """The shopper's words for an identity that matched without a second fact: nothing about
-    the record beyond the tier they would get by signing in."""
-    return f"Sign in to use your {tier} benefits" if tier else "Sign in to use your benefits"
+#: The shopper's words for every guest who typed an email or phone and was not recognised,
+#: whether it matched one record, several or none: the same words for all, so typing someone's
+#: email tells nobody whether they are a customer, nor their tier.
+SIGN_IN_HINT = "Sign in to use any benefits your account has"
+
+
+def recognised_customer_json(customer: Mapping[str, Any]) -> Dict[str, Any]:
+    """The ``customer`` block of a quote that recognised a guest, for the storefront: the tier
+    and the discounts are the point, the stored history behind them is not the caller's to
+    read (a signed-in customer's quote shows it): no explanation with years, order counts or
+    spend, no date the tier is held until, no progress to the next tier."""
+    tier = customer.get("tier")
+    explanation = (f"Your {tier} benefits apply: we recognised you from your checkout details" if tier
+                   else "We recognised you from your checkout details")
+    return {**customer, "tier_explanation": explanation, "tier_held_until": None, "next_tier": None}
 
 
 ORDERED_BEFORE = "You've ordered with us before"

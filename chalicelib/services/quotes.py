@@ -70,7 +70,8 @@ def _price(rules: Rules, request: QuoteRequest, now: datetime,
 
     A record without orders whose identity belongs to a customer with orders is not offered
     first-order promotions (``ordered_before``); a guest whose identity matched one customer
-    without a second fact is asked to sign in (``SIGN_IN_FOR_BENEFITS``)."""
+    typed an email or phone and was not recognised is asked to sign in (``SIGN_IN_FOR_BENEFITS``,
+    the same words whether or not it matched anyone)."""
     customer = None
     ordered_before = False
     if request.customer_id:
@@ -88,12 +89,12 @@ def _price(rules: Rules, request: QuoteRequest, now: datetime,
     if ordered_before:
         history = replace(history, ordered_before=True)
     quote = quote_for_cart(rules, history, request.lines, request.currency, now, request.promo_codes)
-    if match is not None and match.recognition.outcome == "identity_only" and match.customer is not None:
-        from ..domain.identity import sign_in_reason
-        from ..domain.tiers import evaluate_tier
+    if request.customer_id is None and request.guest_identity and customer is None:
+        # Every guest who typed an email or phone and was not recognised gets the same hint,
+        # matched or not: it must not tell anyone whether the email is a customer's.
+        from ..domain.identity import SIGN_IN_HINT
 
-        tier = evaluate_tier(rules.tiers, history_of(match.customer), now, rules.base_currency).tier
-        hint = NotApplied("SIGN_IN_FOR_BENEFITS", sign_in_reason(tier))
+        hint = NotApplied("SIGN_IN_FOR_BENEFITS", SIGN_IN_HINT)
         quote = replace(quote, not_applied=tuple(quote.not_applied) + (hint,))
     return quote, customer
 
@@ -106,8 +107,12 @@ def _guest_match(rules: Rules, request: QuoteRequest, now: datetime) -> Optional
     return recognition.recognise_guest(request.guest_identity, request.shipping_address, request.payment, rules, now)
 
 
-def create_quote(request: QuoteRequest, *, now: Optional[datetime] = None) -> dict:
+def create_quote(request: QuoteRequest, *, now: Optional[datetime] = None, show_customer_id: bool = False) -> dict:
     """Price a cart for a customer (or a guest) and sign the decision into a short-lived token.
+
+    A guest recognised as a customer gets the tier and discounts, not the stored history behind
+    them; ``customer.recognised`` names the customer only to a caller that may read customers
+    (``show_customer_id``: a key with the ``customers`` scope), else just ``by``.
 
     With a shipping address, the answer carries ``address_trust``; a verify or review decision
     is recorded for support (the one write a quote may make), a ship costs nothing.
@@ -130,8 +135,12 @@ def create_quote(request: QuoteRequest, *, now: Optional[datetime] = None) -> di
 
         # ... and only at the address(es) that proved who they are (checked at commit).
         claims["rfp"] = proving_addresses(request.shipping_address, request.payment, match.recognition.by)
-        body["customer"] = {**body["customer"], "recognised": {"customer_id": match.recognition.customer_id,
-                                                               "by": list(match.recognition.by)}}
+        from ..domain.identity import recognised_customer_json
+
+        recognised_as = {"by": list(match.recognition.by)}
+        if show_customer_id:
+            recognised_as = {"customer_id": match.recognition.customer_id, **recognised_as}
+        body["customer"] = {**recognised_customer_json(body["customer"]), "recognised": recognised_as}
     if match is not None and match.recognition.outcome == "ambiguous":
         from . import recognition
 

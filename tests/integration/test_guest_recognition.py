@@ -71,9 +71,8 @@ def test_ben_at_a_new_address_gets_a_guest_quote_and_the_sign_in_hint(client, ta
     assert not any(d["kind"] == "tier" for d in quote["discounts"])
     hints = [{"code": n["code"], "reason": n["reason"]} for n in quote["not_applied"]
              if n["code"] == "SIGN_IN_FOR_BENEFITS"]
-    tier = post(client, "/v1/quotes", {"customer_id": "runner-ben", "currency": "GBP",
-                                       "lines": SHOES}).json_body["customer"]["tier"]
-    assert hints == [{"code": "SIGN_IN_FOR_BENEFITS", "reason": f"Sign in to use your {tier} benefits"}]
+    # the hint every guest who types an email gets: nothing about Ben's record, not even his tier
+    assert hints == [{"code": "SIGN_IN_FOR_BENEFITS", "reason": "Sign in to use any benefits your account has"}]
     assert "sub" not in claims_of(quote)
 
 
@@ -132,7 +131,8 @@ def test_an_erased_customers_identity_matches_nothing(client, raw_client, table)
     assert raw_client.http.delete("/v1/admin/customers/runner-ben/personal-data").status_code == 200
     quote = guest_quote(client, {"email": "ben.harris@example.com"})
     assert "recognised" not in quote["customer"]
-    assert not [n for n in quote["not_applied"] if n["code"] == "SIGN_IN_FOR_BENEFITS"]
+    assert [n["reason"] for n in quote["not_applied"] if n["code"] == "SIGN_IN_FOR_BENEFITS"] == [
+        "Sign in to use any benefits your account has"]  # what any unrecognised email gets
     import boto3
 
     identity = [item for item in boto3.client("dynamodb").scan(TableName=table)["Items"]
@@ -287,3 +287,46 @@ def test_a_recognised_token_commits_only_to_the_address_that_proved_the_customer
     placed = post(client, "/v1/customers/runner-ben/orders", _recognised_order(quote, "home-1", shipping_address=home))
     assert placed.status_code == 201, placed.json_body
     assert placed.json_body["quote"]["recognised_by"] == ["email", "delivered_address"]
+
+
+UNIFORM_HINT = [("SIGN_IN_FOR_BENEFITS", "Sign in to use any benefits your account has")]
+
+
+def test_typing_an_email_reveals_neither_whether_it_matched_nor_a_tier(client, table):
+    _seed()
+    put(client, "/v1/customers/a", {"email": "shared@example.org"})
+    put(client, "/v1/customers/b", {"email": "Shared+x@Example.org"})
+    answers = {typed: guest_quote(client, {"email": typed}, address=NEW_ADDRESS)
+               for typed in ("ben.harris@example.com", "nobody.we.know@example.net", "shared@example.org")}
+    for typed, quote in answers.items():
+        assert [(c, r) for c, r in reasons(quote) if c == "SIGN_IN_FOR_BENEFITS"] == UNIFORM_HINT, typed
+        assert "recognised" not in quote["customer"] and quote["customer"]["tier"] is None
+        assert not any(tier in json.dumps(quote) for tier in ("Silver", "Gold", "Bronze"))
+    shown = [{k: v for k, v in q.items() if k not in ("quote_id", "quote_token", "expires_at")}
+             for q in answers.values()]
+    assert shown[0] == shown[1] == shown[2]  # matched, unmatched and several matches look the same
+
+
+def test_a_recognised_guest_gets_the_tier_and_discounts_but_no_stored_history(client, raw_client, table):
+    from chalicelib.services.api_keys import create_key
+
+    _seed()
+    signed_in = post(client, "/v1/quotes", {"customer_id": "runner-ben", "currency": "GBP", "lines": SHOES,
+                                            "shipping_address": HOME}).json_body
+    assert signed_in["customer"]["next_tier"] is not None  # what the signed-in customer sees
+    quote = guest_quote(client, {"email": "ben.harris@example.com"})
+    customer = quote["customer"]
+    assert customer["tier"] == signed_in["customer"]["tier"]
+    assert [d["code"] for d in quote["discounts"]] == [d["code"] for d in signed_in["discounts"]]
+    assert customer["next_tier"] is None and customer["tier_held_until"] is None
+    assert customer["tier_explanation"] != signed_in["customer"]["tier_explanation"]
+    assert not any(ch.isdigit() for ch in customer["tier_explanation"])  # no years, counts or amounts
+    assert "order" not in customer["tier_explanation"].lower()
+    assert customer["recognised"] == {"customer_id": "runner-ben", "by": ["email", "delivered_address"]}
+
+    quotes_only = {"Authorization": f"Bearer {create_key('till', 'pos', ['quotes'])[1]}",
+                   "Content-Type": "application/json"}
+    body = {"currency": "GBP", "lines": SHOES, "shipping_address": HOME, "customer": {"email": "ben.harris@example.com"}}
+    answer = raw_client.http.post("/v1/quotes", headers=quotes_only, body=json.dumps(body)).json_body
+    assert answer["customer"]["recognised"] == {"by": ["email", "delivered_address"]}
+    assert answer["customer"]["tier"] == customer["tier"]
