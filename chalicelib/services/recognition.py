@@ -30,6 +30,7 @@ class GuestMatch:
     customer: Optional[Customer] = None  # the one record an identity key matched, read once
     ordered_before: bool = False
     by: Tuple[str, ...] = field(default_factory=tuple)  # kinds of key that matched (for support's record)
+    keys: Tuple[str, ...] = field(default_factory=tuple)  # keyed hashes of the keys that matched
 
 
 def _fingerprint(address: Optional[dict]) -> Optional[str]:
@@ -123,7 +124,8 @@ def recognise_guest(identity: Dict[str, str], shipping: Optional[dict], payment:
     ordered = any(c.lifetime_orders > 0 and set(c.by) & set(policy.new_customer_signals) for c in live)
     ordered = ordered or bool(address_holders)  # an address key exists only where an order was delivered
     matched = customer if recognition.outcome in ("recognised", "identity_only") else None
-    return GuestMatch(recognition, matched, ordered, by)
+    keys = tuple(sorted(h for h in hashes if held.get(h) is not None and held[h].customer_ids))
+    return GuestMatch(recognition, matched, ordered, by, keys)
 
 
 def ordered_before(customer: Customer, shipping: Optional[dict], rules: Rules) -> bool:
@@ -156,7 +158,7 @@ def ordered_before(customer: Customer, shipping: Optional[dict], rules: Rules) -
 def record_ambiguous(match: GuestMatch, quote_id: str, now: datetime) -> None:
     """Several records hold the guest's email or phone: a note on each, for support."""
     if match.recognition.outcome == "ambiguous":
-        index.record_matches(match.recognition.candidates, quote_id, now, match.by)
+        index.record_matches(match.recognition.candidates, match.keys, quote_id, now, match.by)
 
 
 

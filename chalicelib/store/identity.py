@@ -107,19 +107,26 @@ def change_identity(add: Mapping[str, Mapping[str, str]], remove: Mapping[str, I
             remove_identity(tx, customer_id, keys)
 
 
-def record_matches(customer_ids: Sequence[str], quote_id: str, at: datetime, by: Sequence[str],
-                   keep_days: int = 400) -> None:
+def record_matches(customer_ids: Sequence[str], key_hashes: Sequence[str], quote_id: str, at: datetime,
+                   by: Sequence[str], keep_days: int = 400) -> None:
     """A checkout matched several records by ``by``: a note on each for support, in one
-    transaction (at most 10 records are noted)."""
-    stamp = at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    transaction (at most 10 records are noted). One note per record, identity keys and day,
+    whatever the number of quotes: each quote ADDs 1 to its ``count`` and sets the latest
+    ``quote_id``/``at`` (repeated quotes must not flood support's list nor the table)."""
+    import hashlib
+
+    day = at.astimezone(timezone.utc).strftime("%Y-%m-%d")
+    digest = hashlib.sha256("|".join(sorted(set(key_hashes))).encode()).hexdigest()[:16]
     noted = sorted(customer_ids)[:10]
     with TransactWrite(connection=TableItem._get_connection().connection) as tx:
         for customer_id in noted:
-            tx.save(IdentityMatchItem(customer_pk(customer_id), f"{MATCH_PREFIX}{stamp}#{quote_id}",
-                                      customer_id=customer_id, quote_id=quote_id, at=at, by=list(by),
-                                      others=[c for c in noted if c != customer_id],
-                                      expires_at=int(at.timestamp()) + keep_days * 86400),
-                    condition=IdentityMatchItem.pk.does_not_exist())
+            tx.update(IdentityMatchItem(customer_pk(customer_id), f"{MATCH_PREFIX}{day}#{digest}"),
+                      actions=[IdentityMatchItem.item_type.set(IdentityMatchItem),
+                               IdentityMatchItem.customer_id.set(customer_id), IdentityMatchItem.quote_id.set(quote_id),
+                               IdentityMatchItem.at.set(at), IdentityMatchItem.by.set(list(by)),
+                               IdentityMatchItem.others.set([c for c in noted if c != customer_id]),
+                               IdentityMatchItem.expires_at.set(int(at.timestamp()) + keep_days * 86400),
+                               IdentityMatchItem.count.add(1)])
 
 
 def recent_matches(customer_id: str, limit: int = 20) -> List[dict]:
@@ -127,7 +134,7 @@ def recent_matches(customer_id: str, limit: int = 20) -> List[dict]:
     items = IdentityMatchItem.query(customer_pk(customer_id), key_range(MATCH_PREFIX), scan_index_forward=False,
                                     limit=limit)
     return [{"quote_id": i.quote_id, "at": i.at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-             "by": list(i.by), "others": list(i.others)} for i in items]
+             "by": list(i.by), "others": list(i.others), "count": int(i.count or 1)} for i in items]
 
 
 def scan_identity_sources() -> Iterable[Tuple[str, Optional[str], Optional[str], Optional[str], bool, List[str]]]:

@@ -462,8 +462,10 @@ class IdentityItem(TableItem, discriminator="identity"):
 
 
 class IdentityMatchItem(TableItem, discriminator="identity_match"):
-    """A checkout whose email or phone matched several records (no personal data: the keys'
-    kinds and the other records), kept for support 400 days (TTL ``expires_at``)."""
+    """Checkouts whose email or phone matched several records (no personal data: the keys'
+    kinds and the other records), one item per record, identity keys and day
+    (``MATCH#<day>#<digest of the keys>``) counting them, the latest ``quote_id`` and ``at``;
+    kept for support 400 days (TTL ``expires_at``). Older notes are per quote, without ``count``."""
 
     customer_id = UnicodeAttribute()
     quote_id = UnicodeAttribute()
@@ -471,3 +473,4 @@ class IdentityMatchItem(TableItem, discriminator="identity_match"):
     by = JSONAttribute()
     others = JSONAttribute()
     expires_at = NumberAttribute()
+    count = NumberAttribute(null=True)  # checkouts that matched this way that day (absent: 1, an older note)

@@ -330,3 +330,17 @@ def test_a_recognised_guest_gets_the_tier_and_discounts_but_no_stored_history(cl
     answer = raw_client.http.post("/v1/quotes", headers=quotes_only, body=json.dumps(body)).json_body
     assert answer["customer"]["recognised"] == {"by": ["email", "delivered_address"]}
     assert answer["customer"]["tier"] == customer["tier"]
+
+
+def test_repeated_ambiguous_quotes_leave_one_note_per_identity_key_per_day(client, raw_client, table):
+    import boto3
+
+    put(client, "/v1/customers/a", {"email": "shared@example.org"})
+    put(client, "/v1/customers/b", {"email": "Shared+x@Example.org"})
+    quotes = [guest_quote(client, {"email": "shared@example.org"}) for _ in range(5)]
+    notes = [item for item in boto3.client("dynamodb").scan(TableName=table)["Items"]
+             if item["item_type"]["S"] == "identity_match"]
+    assert sorted(item["customer_id"]["S"] for item in notes) == ["a", "b"]  # one note per record, not 5
+    view = raw_client.http.get("/v1/admin/customers/a").json_body
+    assert [(m["count"], m["quote_id"], m["by"], m["others"]) for m in view["identity_matches"]] == [
+        (5, quotes[-1]["quote_id"], ["email"], ["b"])]
