@@ -74,7 +74,7 @@ def test_a_source_merged_into_a_second_customer_within_the_same_second_is_not_a_
     now = datetime(2026, 11, 20, 10, 15, tzinfo=timezone.utc)
     assert merge_customers("a", "guest-1", "local:test", now=now)["orders_moved"] == 0
     assert merge_customers("b", "guest-1", "local:test", now=now) == {
-        "customer_id": "b", "source_customer_id": "guest-1", "orders_moved": 0}
+        "customer_id": "b", "source_customer_id": "guest-1", "orders_moved": 0, "credit_grants_moved": 0}
     entries = client.http.get("/v1/customers/guest-1/ledger").json_body["entries"]
     assert sorted(entry["description"] for entry in entries if entry["type"] == "merged_into") == [
         "History moved to a", "History moved to b"]
