@@ -25,16 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._dynamodb import dynamodb_local_table  # noqa: E402
-
-
-def table(title, header, rows) -> None:
-    cells = [list(map(str, header))] + [[str(c) for c in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    print(f"\n{title}")
-    for n, row in enumerate(cells):
-        print("  " + "  ".join(cell.rjust(width) for cell, width in zip(row, widths)))
-        if n == 0:
-            print("  " + "  ".join("-" * width for width in widths))
+from bench.value import table  # noqa: E402  (one table printer for the value benches)
 
 
 def build(customers: int, orders: int) -> dict:
