@@ -54,7 +54,36 @@ def read_import_file(stream: IO[str], filename: str, now: datetime) -> Iterator[
     cannot be read as rows at all (not text, a CSV without a header of known columns) raises
     :class:`UnreadableImportFile` before any row.
     """
-    for line, raw in _raw_rows(stream, filename):
+    return _parsed(_raw_rows(stream, filename), now)
+
+
+def read_import_chunk(stream: IO[str], kind: str, header: Optional[str], first_line: int,
+                      now: datetime) -> Iterator[Union[ImportRow, RejectedRow]]:
+    """Parsed rows of one chunk of an import file (chalicelib/services/import_plan.py): its lines,
+    numbered from ``first_line`` as in the whole file, read as ``kind`` ("csv" under ``header``,
+    the file's header line, or "jsonl"). The rows are those :func:`read_import_file` gives for
+    the same lines."""
+    lines = ((number + first_line - 1, text) for number, text in _lines(stream))
+    raw = _csv_rows(header or "", lines) if kind == "csv" else _json_rows(lines)
+    return _parsed(raw, now)
+
+
+def describe_import_head(text: str, filename: str) -> Tuple[str, Optional[str]]:
+    """``(kind, header)`` of a file from its first non-blank line: ("csv", that line) or
+    ("jsonl", None). Raises :class:`UnreadableImportFile` for a file that is not rows."""
+    if "\x00" in text:  # binary, UTF-16, a spreadsheet, an archive
+        raise UnreadableImportFile("the file is not UTF-8 text: import a CSV or JSON Lines file")
+    name = filename.lower()
+    if name.endswith((".jsonl", ".ndjson", ".json")):
+        return "jsonl", None
+    if name.endswith(".csv") or not text.lstrip().startswith("{"):
+        _csv_header(text)
+        return "csv", text
+    return "jsonl", None
+
+
+def _parsed(raw_rows: Iterator[Tuple[int, object]], now: datetime) -> Iterator[Union[ImportRow, RejectedRow]]:
+    for line, raw in raw_rows:
         try:
             yield _parse_row(line, raw, now)
         except LoyaltyError as error:
@@ -64,7 +93,6 @@ def read_import_file(stream: IO[str], filename: str, now: datetime) -> Iterator[
 
 
 def _raw_rows(stream: IO[str], filename: str) -> Iterator[Tuple[int, object]]:
-    name = filename.lower()
     lines = _lines(stream)
     first = next(lines, None)
     while first is not None and isinstance(first[1], str) and not first[1].strip():
@@ -72,18 +100,17 @@ def _raw_rows(stream: IO[str], filename: str) -> Iterator[Tuple[int, object]]:
     if first is None:
         return
     number, text = first
-    if isinstance(text, LoyaltyError) or "\x00" in text:  # binary, UTF-16, a spreadsheet, an archive
+    if isinstance(text, LoyaltyError):  # a first line too long to be text: binary, a spreadsheet, an archive
         raise UnreadableImportFile("the file is not UTF-8 text: import a CSV or JSON Lines file")
-    if name.endswith((".jsonl", ".ndjson", ".json")):
-        is_csv = False
-    elif name.endswith(".csv"):
-        is_csv = True
+    kind, header = describe_import_head(text, filename)
+    if kind == "csv":
+        yield from _csv_rows(text, lines)
     else:
-        is_csv = not text.lstrip().startswith("{")
-    if is_csv:
-        yield from _csv_rows(number, text, lines)
-        return
-    for number, text in _chain([(number, text)], lines):
+        yield from _json_rows(_chain([(number, text)], lines))
+
+
+def _json_rows(lines: Iterable[Tuple[int, Union[str, LoyaltyError]]]) -> Iterator[Tuple[int, object]]:
+    for number, text in lines:
         problem = text if isinstance(text, LoyaltyError) else _invalid_bytes(text)
         if problem is not None:
             yield number, problem
@@ -121,15 +148,20 @@ def _invalid_bytes(text: str) -> Optional[LoyaltyError]:
     return LoyaltyError(f"not valid UTF-8 text: byte 0x{ord(bad.group()) - 0xDC00:02x} at character {bad.start() + 1}")
 
 
-def _csv_rows(number: int, header_text: str, lines: Iterator[Tuple[int, Union[str, LoyaltyError]]]
-              ) -> Iterator[Tuple[int, object]]:
-    """One record per line: a cell may hold commas and doubled quotes but no line break, so a
-    quote left open rejects its own line and never swallows the rows after it."""
+def _csv_header(header_text: str) -> List[str]:
     header = _invalid_bytes(header_text) or _csv_cells(header_text)
     if isinstance(header, LoyaltyError) or not set(cell.strip() for cell in header) & set(COLUMNS):
         raise UnreadableImportFile(
             "the file is not an order CSV: its first line must be a header naming columns such as "
             "customer_id, order_id, placed_at, currency, total_amount")
+    return header
+
+
+def _csv_rows(header_text: str, lines: Iterable[Tuple[int, Union[str, LoyaltyError]]]
+              ) -> Iterator[Tuple[int, object]]:
+    """One record per line: a cell may hold commas and doubled quotes but no line break, so a
+    quote left open rejects its own line and never swallows the rows after it."""
+    header = _csv_header(header_text)
     for number, text in lines:
         cells = text if isinstance(text, LoyaltyError) else _invalid_bytes(text) or _csv_cells(text)
         if isinstance(cells, LoyaltyError):

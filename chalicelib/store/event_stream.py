@@ -130,11 +130,20 @@ def customer_event_items(customer_id: str) -> List[Dict[str, Any]]:
 
 
 def save_import_report(import_id: str, finished_at: datetime, counts: Mapping[str, int],
-                       report_location: Optional[str]) -> None:
-    ImportReportItem(f"IMPORT#{import_id}", IMPORT_REPORT_SK, import_id=import_id, finished_at=finished_at,
-                     report_location=report_location, **{name: int(counts.get(name, 0)) for name in
-                                                         ("rows", "imported", "already_present", "rejected",
-                                                          "customers")}).save()
+                       report_location: Optional[str], once: bool = False) -> bool:
+    """Write the import's ``REPORT``; with ``once``, only if absent (a fanned-out import's last
+    chunks may both see it complete: one item, one ``import.finished``). False when it was there."""
+    item = ImportReportItem(f"IMPORT#{import_id}", IMPORT_REPORT_SK, import_id=import_id, finished_at=finished_at,
+                            report_location=report_location, **{name: int(counts.get(name, 0)) for name in
+                                                                ("rows", "imported", "already_present", "rejected",
+                                                                 "customers")})
+    try:
+        item.save(condition=ImportReportItem.pk.does_not_exist() if once else None)
+    except PutError as error:
+        if once and error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 # ------------------------------------------------------------------ local stream reader

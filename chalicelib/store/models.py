@@ -27,6 +27,10 @@ APIKEY#<sha256 of key>   APIKEY                                          api_key
 APIKEYS                  <key_id>                                        api_key_ref
 RULES                    CURRENT                                         rules
 RULES                    VERSION#0000000042                              rules_version
+IMPORT#<import_id>       STATUS                                          import_status
+IMPORT#<import_id>       CHUNK#000042                                    import_chunk
+IMPORT#<import_id>       FAILED#000042                                   import_failed_chunk
+IMPORT#<import_id>       REPORT                                          import_report
 =======================  ==============================================  =================
 
 Everything a checkout needs about a customer starts with ``PROFILE`` in the customer's
@@ -36,6 +40,7 @@ ledger, however long the history.
 from __future__ import annotations
 
 from pynamodb.attributes import (
+    BinaryAttribute,
     DiscriminatorAttribute,
     JSONAttribute,
     NumberAttribute,
@@ -450,6 +455,61 @@ class ImportReportItem(TableItem, discriminator="import_report"):
     rejected = NumberAttribute(default=0)
     customers = NumberAttribute(default=0)
     report_location = UnicodeAttribute(null=True)
+
+
+IMPORT_STATUS_SK = "STATUS"
+IMPORT_CHUNK_PREFIX = "CHUNK#"
+IMPORT_FAILED_PREFIX = "FAILED#"
+
+
+class ImportStatusItem(TableItem, discriminator="import_status"):
+    """``IMPORT#<import_id>`` / ``STATUS``: a fanned-out import's plan and running totals, each
+    counter changed by ``ADD`` in the transaction that records one chunk (store/imports.py)."""
+
+    import_id = UnicodeAttribute()
+    source = JSONAttribute()  # where the file is: {"kind": "s3", "bucket", "key"} or {"kind": "file", "path"}
+    planned_at = UTCDateTimeAttribute()  # the import's clock: every chunk parses and records with it
+    chunks_planned = NumberAttribute(default=0)
+    rows_planned = NumberAttribute(default=0)  # lines after the header, blank ones included
+    chunks_done = NumberAttribute(default=0)
+    chunks_failed = NumberAttribute(default=0)
+    rows = NumberAttribute(default=0)
+    imported = NumberAttribute(default=0)
+    already_present = NumberAttribute(default=0)
+    rejected = NumberAttribute(default=0)
+    customers = NumberAttribute(default=0)
+    file_error = UnicodeAttribute(null=True)
+    report_location = UnicodeAttribute(null=True)
+
+
+class ImportChunkItem(TableItem, discriminator="import_chunk"):
+    """``IMPORT#<import_id>`` / ``CHUNK#<n>``: one chunk recorded as done (written only if
+    absent, with the totals' ADD: a redelivered chunk counts once). ``partial`` holds the
+    chunk's rejected rows and notes, zlib-compressed JSON, for the merged report."""
+
+    import_id = UnicodeAttribute()
+    chunk = NumberAttribute()
+    first_line = NumberAttribute()
+    last_line = NumberAttribute()
+    rows = NumberAttribute(default=0)
+    imported = NumberAttribute(default=0)
+    already_present = NumberAttribute(default=0)
+    rejected = NumberAttribute(default=0)
+    customers = NumberAttribute(default=0)
+    seconds = NumberAttribute(default=0)
+    partial = BinaryAttribute(null=True, legacy_encoding=False)
+
+
+class ImportFailedChunkItem(TableItem, discriminator="import_failed_chunk"):
+    """``IMPORT#<import_id>`` / ``FAILED#<n>``: a chunk that failed its last delivery and went
+    to the dead-letter queue; its lines were not imported (the report says so)."""
+
+    import_id = UnicodeAttribute()
+    chunk = NumberAttribute()
+    first_line = NumberAttribute()
+    last_line = NumberAttribute()
+    reason = UnicodeAttribute()
+    failed_at = UTCDateTimeAttribute()
 
 
 class IdentityItem(TableItem, discriminator="identity"):
