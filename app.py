@@ -258,14 +258,33 @@ def put_rules():
 
 @app.lambda_function(name="import_uploaded_file")
 def import_uploaded_file(event, context):
-    """A file landing under ``imports/`` of the import bucket is imported; its report is
-    written under ``import-reports/``. The bucket's notification is declared in
-    infra/resources.json (``chalice package`` cannot attach one through @app.on_s3_event)."""
-    from chalicelib.api.import_rows import open_import_text, read_import_file
+    """A file landing under ``imports/`` of the import bucket is planned into chunks, one SQS
+    message each, for ``import_chunk_worker`` (docs/scale.md, "Imports"); the merged report is
+    written under ``import-reports/`` when the last chunk is done. The bucket's notification is
+    declared in infra/resources.json (``chalice package`` cannot attach one through @app.on_s3_event)."""
+    from chalicelib.api.import_rows import describe_import_head, read_import_chunk
     from chalicelib.services.s3_import import import_s3_event
 
     structured_logger()  # JSON logs for this function too
-    return import_s3_event(event, lambda body, key, now: read_import_file(open_import_text(body), key, now))
+    return import_s3_event(event, describe_import_head, read_import_chunk)
+
+
+# Like the stream's, the chunk queue's real ARN is the stack's: infra/resources.json sets it.
+IMPORT_QUEUE_ARN_SET_BY_INFRA = "arn:aws:sqs:eu-west-2:000000000000:loyalty-import-chunks-set-in-infra-resources"
+
+
+@app.on_sqs_message(queue_arn=IMPORT_QUEUE_ARN_SET_BY_INFRA, batch_size=1, name="import_chunk_worker")
+def import_chunk_worker(event):
+    """One chunk of an import: its rows imported and the chunk recorded once (a redelivery
+    counts nothing twice); the last chunk writes the report. A failure raises, so SQS delivers
+    the chunk again, and after its last receive moves it to the dead-letter queue."""
+    from chalicelib.api.import_rows import read_import_chunk
+    from chalicelib.services.import_fanout import handle_chunk_record
+
+    structured_logger()
+    for record in event:
+        receives = int(record.to_dict().get("attributes", {}).get("ApproximateReceiveCount", "1"))
+        handle_chunk_record(record.body, receives, read_import_chunk)
 
 
 # chalice needs a stream ARN when packaging; the real one (the table's, known only to the stack) replaces

@@ -142,6 +142,15 @@ def load_status(import_id: str) -> Optional[ImportStatus]:
                         item.report_location, finished)
 
 
+def forget_import(import_id: str) -> None:
+    """Delete an import's items (a new upload under a finished import's name starts afresh)."""
+    from .models import TableItem
+
+    with TableItem.batch_write() as batch:
+        for item in TableItem.query(import_pk(import_id), consistent_read=True):
+            batch.delete(item)
+
+
 def set_report_location(import_id: str, location: str) -> None:
     ImportStatusItem(import_pk(import_id), IMPORT_STATUS_SK).update(
         actions=[ImportStatusItem.report_location.set(location)])
