@@ -69,29 +69,184 @@ def create_table_command() -> None:
     click.echo(f"table {settings().table_name}: {'created' if created else 'already exists'}")
 
 
-@cli.command("import")
+class _ImportGroup(click.Group):
+    """``import FILE`` imports a file; ``import status ID`` says where an import stands."""
+
+    def parse_args(self, ctx: click.Context, args: list) -> list:
+        if args and args[0] not in self.commands and args != ["--help"]:
+            args = ["file", *args]
+        return super().parse_args(ctx, args)
+
+
+@cli.group("import", cls=_ImportGroup)
+def import_group() -> None:
+    """Import historical orders: `import FILE`, or `import status ID` (docs/importing.md)."""
+
+
+@import_group.command("file")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--workers", type=click.IntRange(1, 32), default=None,
+              help="Processes importing chunks at once (default: LOYALTY_IMPORT_PROCESSES or 2; "
+                   "one against moto, which is not safe across processes).")
+@click.option("--chunk-rows", type=click.IntRange(1), default=None, help="Rows a chunk holds at most (default 5000).")
 @on_target
-def import_command(file: Path, as_json: bool) -> None:
-    """Import historical orders from a CSV or JSON Lines FILE (see docs/importing.md)."""
-    from .api.import_rows import open_import_text, read_import_file
-    from .services.importer import import_orders
+def import_command(file: Path, as_json: bool, workers: Optional[int], chunk_rows: Optional[int]) -> None:
+    """Import historical orders from a CSV or JSON Lines FILE (see docs/importing.md).
 
+    The file is planned into chunks and imported by the same chunk worker as an S3 upload, in a
+    local pool of processes (docs/scale.md, "Imports"); memory stays flat whatever its size."""
+    from .services import import_fanout
+
+    now = datetime.now(timezone.utc)
+    import_id = f"cli/{file.name}/{now.strftime('%Y%m%dT%H%M%S.%fZ')}"
+    limits = import_fanout.ChunkLimits.from_environment()
+    if chunk_rows:
+        limits = import_fanout.ChunkLimits(chunk_rows, limits.max_bytes)
+    processes = _import_processes(workers)
     total = _count_rows(file)
-    with file.open("rb") as binary, open_import_text(binary) as stream:
-        rows = read_import_file(stream, file.name, datetime.now(timezone.utc))
-        with click.progressbar(length=total, label=f"importing {file.name}", file=sys.stderr,
-                               show_pos=True) as bar:
-            report = import_orders(rows, progress=bar.update)
+    quiet = _QuietImportLog()  # the chunks' log lines are for Lambda's logs; here the summary says it all
+    with quiet, click.progressbar(length=total, label=f"importing {file.name}", file=sys.stderr, show_pos=True) as bar:
+        with _chunk_dispatch(processes, bar.update) as dispatch, file.open("rb") as binary:
+            from .api.import_rows import describe_import_head
+
+            import_fanout.start_import(import_id, {"kind": "file", "path": str(file.resolve())}, binary.read,
+                                       file.name, describe_import_head, dispatch, now=now, limits=limits)
+    report = import_fanout.finish_if_complete(import_id) or _finished_report(import_id)
+    summary = {name: report[name] for name in ("file_error", "rows", "imported", "already_present", "rejected",
+                                               "customers", "seconds", "rejected_rows", "notes", "not_imported")
+               if name in report}
     if as_json:
-        click.echo(json.dumps(report.to_json(), indent=2))
+        click.echo(json.dumps(summary, indent=2))
     else:
-        click.echo(_import_summary(report.to_json()))
-    if report.file_error:
-        click.echo(f"cannot import {file.name}: {report.file_error}", err=True)
-    if report.file_error or (report.rejected and not report.imported and not report.already_present):
+        click.echo(_import_summary(summary))
+    if report.get("file_error"):
+        click.echo(f"cannot import {file.name}: {report['file_error']}", err=True)
+    if report.get("file_error") or report.get("not_imported") or (
+            report["rejected"] and not report["imported"] and not report["already_present"]):
         sys.exit(1)
+
+
+@import_group.command("status")
+@click.argument("import_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@on_target
+def import_status_command(import_id: str, as_json: bool) -> None:
+    """Where the import IMPORT_ID stands: chunks done of planned, rows, rejections, failed chunks,
+    and where its report is (an S3 upload's id is its key without ``imports/``)."""
+    from .services.import_fanout import import_status
+
+    status = import_status(import_id)
+    if status is None:
+        click.echo(f"no import {import_id}", err=True)
+        sys.exit(2)
+    if as_json:
+        click.echo(json.dumps(status, indent=2))
+        return
+    lines = [
+        f"import:           {status['import_id']} ({status['state']})",
+        f"chunks:           {status['chunks_done']} done of {status['chunks_planned']}"
+        + (f", {status['chunks_failed']} failed" if status["chunks_failed"] else ""),
+        f"rows read:        {status['rows']} of {status['rows_planned']}",
+        f"orders imported:  {status['imported']}",
+        f"already present:  {status['already_present']}",
+        f"rejected:         {status['rejected']}",
+        f"report:           {status['report_location'] or ('printed by the CLI' if status['state'] == 'finished' else 'not yet')}",
+    ]
+    if status.get("file_error"):
+        lines.append(f"file not imported: {status['file_error']}")
+    for failed in status["failed_chunks"]:
+        lines.append(f"  chunk {failed['chunk']} (lines {failed['lines']}) not imported: {failed['reason']}")
+    click.echo("\n".join(lines))
+
+
+class _QuietImportLog:
+    def __enter__(self) -> None:
+        import logging
+
+        self._logger = logging.getLogger("loyalty-api.import")
+        self._level = self._logger.level
+        self._logger.setLevel(logging.WARNING)
+
+    def __exit__(self, *exc) -> None:
+        self._logger.setLevel(self._level)
+
+
+def _import_processes(workers: Optional[int]) -> int:
+    from .config import settings
+
+    if settings().backend == "moto":  # moto's tables live in this process: a child would write to its copy
+        return 1
+    return workers or int(os.environ.get("LOYALTY_IMPORT_PROCESSES", "2"))
+
+
+def _finished_report(import_id: str) -> dict:
+    from .services.import_fanout import merged_report
+    from .store.imports import load_status
+
+    return merged_report(load_status(import_id))
+
+
+class _chunk_dispatch:
+    """The chunk messages run by a pool of ``processes`` (spawned, each pointed at this process's
+    table), or here when one; ``advance(rows)`` as each chunk is done. A chunk that fails is
+    tried again once, then given up on (its lines reported as not imported), as SQS would."""
+
+    def __init__(self, processes: int, advance) -> None:
+        self._processes, self._advance, self._pool = processes, advance, None
+
+    def __enter__(self):
+        if self._processes > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            from .store.models import TableItem
+
+            meta = TableItem.Meta
+            self._pool = ProcessPoolExecutor(self._processes, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_point_process_at, initargs=(meta.table_name, meta.region,
+                                                                                      meta.host))
+        return self._dispatch
+
+    def _dispatch(self, messages: list) -> None:
+        if self._pool is None:
+            for message in messages:
+                _run_chunk(message)
+                self._advance(message["chunk"]["last_line"] - message["chunk"]["first_line"] + 1)
+            return
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        pending = {}
+        queue = list(reversed(messages))
+        while queue or pending:  # at most twice the pool's size submitted: memory stays flat
+            while queue and len(pending) < 2 * self._processes:
+                message = queue.pop()
+                pending[self._pool.submit(_run_chunk, message)] = message
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                message = pending.pop(future)
+                future.result()
+                self._advance(message["chunk"]["last_line"] - message["chunk"]["first_line"] + 1)
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+
+
+def _point_process_at(table_name: str, region: str, host: Optional[str]) -> None:
+    from .config import settings
+    from .store import models
+
+    settings.cache_clear()
+    models.configure(table_name, region, host)
+
+
+def _run_chunk(message: dict) -> None:
+    """One chunk in a pool process (module level, so a spawned process can find it)."""
+    from .api.import_rows import read_import_chunk
+    from .services.import_fanout import run_with_attempts
+
+    run_with_attempts(message, read_import_chunk, attempts=2)
 
 
 def _count_rows(file: Path) -> int:
@@ -115,6 +270,8 @@ def _import_summary(summary: dict) -> str:
     ]
     if summary.get("file_error"):
         lines.append(f"file not imported: {summary['file_error']}")
+    for failed in summary.get("not_imported", []):
+        lines.append(f"lines {failed['lines']} not imported (chunk {failed['chunk']} failed): {failed['reason']}")
     if summary["rejected_rows"]:
         lines.append("rejected rows:")
         lines += [f"  line {row['line']}: {row['reason']}" for row in summary["rejected_rows"]]
