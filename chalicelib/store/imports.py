@@ -146,9 +146,8 @@ def forget_import(import_id: str) -> None:
     """Delete an import's items (a new upload under a finished import's name starts afresh)."""
     from .models import TableItem
 
-    with TableItem.batch_write() as batch:
-        for item in TableItem.query(import_pk(import_id), consistent_read=True):
-            batch.delete(item)
+    for item in list(TableItem.query(import_pk(import_id), consistent_read=True)):
+        item.delete()  # one by one: a re-upload is rare, and the functions may not BatchWriteItem
 
 
 def set_report_location(import_id: str, location: str) -> None:

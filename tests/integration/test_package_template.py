@@ -343,3 +343,46 @@ def test_the_table_stream_feeds_the_events_function_which_publishes_to_the_stage
     actions = {action for policy in role["Properties"]["Policies"] for statement in policy["PolicyDocument"]["Statement"]
                for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])}
     assert {"dynamodb:GetRecords", "events:PutEvents", "sqs:SendMessage"} <= actions
+
+
+def test_big_imports_fan_out_on_a_queue_to_a_worker_of_bounded_concurrency_with_a_watched_dead_letter_queue(template):
+    """Issue 19: the S3 function plans chunks onto a queue; the chunk worker's concurrency is a stack
+    parameter (reserved, and the event source's maximum, so SQS never throttles it into the DLQ);
+    a chunk failing past its retries goes to a dead-letter queue that an alarm watches."""
+    resources = template["Resources"]
+    queue, dead_letter = resources["ImportChunkQueue"], resources["ImportChunkDeadLetterQueue"]
+    assert queue["Type"] == dead_letter["Type"] == "AWS::SQS::Queue"
+    redrive = queue["Properties"]["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["ImportChunkDeadLetterQueue", "Arn"]}
+    assert 1 < redrive["maxReceiveCount"] <= 10
+
+    worker = resources["ImportChunkWorker"]["Properties"]
+    parameter = template["Parameters"]["ImportWorkerConcurrency"]
+    assert parameter["Type"] == "Number" and parameter["MinValue"] >= 2
+    assert worker["ReservedConcurrentExecutions"] == {"Ref": "ImportWorkerConcurrency"}
+    (source,) = worker["Events"].values()
+    assert source["Type"] == "SQS" and source["Properties"]["BatchSize"] == 1
+    assert source["Properties"]["Queue"] == {"Fn::GetAtt": ["ImportChunkQueue", "Arn"]}
+    assert source["Properties"]["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "ImportWorkerConcurrency"}
+    # A chunk still being worked on must not be delivered to a second worker.
+    assert queue["Properties"]["VisibilityTimeout"] > worker["Timeout"]
+    # The worker gives a chunk up (reports its lines) on the delivery the queue says is its last.
+    assert worker["Environment"]["Variables"]["LOYALTY_IMPORT_MAX_RECEIVES"] == str(redrive["maxReceiveCount"])
+    assert worker["Environment"]["Variables"]["LOYALTY_TABLE"] == f"loyalty-{STAGE}"
+    planner = resources["ImportUploadedFile"]["Properties"]["Environment"]["Variables"]
+    assert planner["LOYALTY_IMPORT_QUEUE_URL"] == {"Ref": "ImportChunkQueue"}
+    assert planner["LOYALTY_TABLE"] == f"loyalty-{STAGE}"
+
+    alarms = _of_type(template, "AWS::CloudWatch::Alarm")
+    by_metric = {(ns, name, json.dumps(dims, sort_keys=True)): alarm for alarm in alarms.values()
+                 for ns, name, dims, _ in _alarm_metrics(alarm)}
+    depth = by_metric[("AWS/SQS", "ApproximateNumberOfMessagesVisible",
+                       json.dumps({"QueueName": {"Fn::GetAtt": ["ImportChunkDeadLetterQueue", "QueueName"]}}))]
+    assert (depth["Properties"]["ComparisonOperator"], depth["Properties"]["Threshold"]) == ("GreaterThanThreshold", 0)
+    age = by_metric[("AWS/SQS", "ApproximateAgeOfOldestMessage",
+                     json.dumps({"QueueName": {"Fn::GetAtt": ["ImportChunkQueue", "QueueName"]}}))]
+    assert age["Properties"]["Threshold"] == {"Ref": "ImportOldestChunkAgeSeconds"}
+
+    policy = json.loads((ROOT / ".chalice" / f"policy-{STAGE}.json").read_text())
+    sqs = [s for s in policy["Statement"] if s["Resource"] == f"arn:aws:sqs:*:*:loyalty-{STAGE}-import-chunks"]
+    assert sqs and {"sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage"} <= set(sqs[0]["Action"])
