@@ -96,9 +96,10 @@ def import_command(file: Path, as_json: bool, workers: Optional[int], chunk_rows
 
     The file is planned into chunks and imported by the same chunk worker as an S3 upload, in a
     local pool of processes (docs/scale.md, "Imports"); memory stays flat whatever its size."""
+    from . import clock
     from .services import import_fanout
 
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     import_id = f"cli/{file.name}/{now.strftime('%Y%m%dT%H%M%S.%fZ')}"
     limits = import_fanout.ChunkLimits.from_environment()
     if chunk_rows:

@@ -24,9 +24,10 @@ import json
 import logging
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import IO, Callable, Iterable, List, Optional, Sequence, Union
 
+from .. import clock
 from ..store import imports as imports_store
 from .import_plan import DEFAULT_MAX_BYTES, DEFAULT_MAX_ROWS, HeadReader, ImportPlan, plan_chunks
 from .importer import ImportRow, RejectedRow, import_orders
@@ -64,7 +65,7 @@ def start_import(import_id: str, source: dict, read: Callable[[int], bytes], fil
 
     The same upload notified twice plans nothing twice (``STATUS`` exists with the same source);
     a new upload under the same name replaces the finished import's items."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     plan = plan_chunks(read, filename, describe_head, limits.max_rows, limits.max_bytes)
     status = imports_store.load_status(import_id)
     if status is not None:
@@ -92,9 +93,13 @@ def chunk_message(import_id: str, source: dict, plan: ImportPlan, chunk: dict, n
 # ------------------------------------------------------------------ one chunk
 
 
-def import_chunk(message: dict, read_chunk_rows: ChunkRowReader, workers: Optional[int] = None
-                 ) -> imports_store.ChunkOutcome:
-    """Import one chunk's rows and record the chunk once; finish the import when it was the last."""
+def import_chunk(message: dict, read_chunk_rows: ChunkRowReader, workers: Optional[int] = None,
+                 redelivered: bool = False) -> imports_store.ChunkOutcome:
+    """Import one chunk's rows and record the chunk once; finish the import when it was the last.
+
+    A ``redelivered`` chunk may find orders that its killed attempt wrote: they were imported by
+    this import (stored with its clock as ``recorded_at``), so they count as imported, as in a
+    one-process import, not as already present."""
     import time
 
     started = time.perf_counter()
@@ -103,8 +108,16 @@ def import_chunk(message: dict, read_chunk_rows: ChunkRowReader, workers: Option
     data = read_range(message["source"], chunk["start"], chunk["end"])
     text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig" if chunk["start"] == 0 else "utf-8",
                             errors="surrogateescape", newline="")
-    report = import_orders(read_chunk_rows(text, message["kind"], message["header"], chunk["first_line"], now),
-                           now=now, workers=workers)
+    rows: Iterable[Union[ImportRow, RejectedRow]] = read_chunk_rows(text, message["kind"], message["header"],
+                                                                    chunk["first_line"], now)
+    written_before: set = set()
+    if redelivered:  # one chunk's rows, bounded by the plan: held to look for an earlier attempt's orders
+        rows = list(rows)
+        written_before = imports_store.orders_written_at(
+            {row.submission.order_id: row.customer_id for row in rows if isinstance(row, ImportRow)}, now)
+    report = import_orders(rows, now=now, workers=workers)
+    report.imported += len(written_before)
+    report.already_present -= len(written_before)
     outcome = imports_store.ChunkOutcome(
         chunk["number"], chunk["first_line"], chunk["last_line"],
         {"rows": report.rows, "imported": report.imported, "already_present": report.already_present,
@@ -124,7 +137,7 @@ def give_up_chunk(message: dict, reason: str) -> None:
     to the dead-letter queue), and finish the import if that was the last chunk outstanding."""
     chunk = message["chunk"]
     failed = imports_store.FailedChunk(chunk["number"], chunk["first_line"], chunk["last_line"], reason)
-    if imports_store.record_failed_chunk(message["import_id"], failed, datetime.now(timezone.utc)):
+    if imports_store.record_failed_chunk(message["import_id"], failed, clock.now()):
         logger.error("import %s chunk %s (lines %s-%s) given up: %s", message["import_id"], chunk["number"],
                      chunk["first_line"], chunk["last_line"], reason)
     finish_if_complete(message["import_id"])
@@ -136,7 +149,7 @@ def handle_chunk_record(body: str, receive_count: int, read_chunk_rows: ChunkRow
     is recorded first (``LOYALTY_IMPORT_MAX_RECEIVES``, the queue's maxReceiveCount)."""
     message = json.loads(body)
     try:
-        import_chunk(message, read_chunk_rows)
+        import_chunk(message, read_chunk_rows, redelivered=receive_count > 1)
     except Exception as error:
         if receive_count >= int(os.environ.get(MAX_RECEIVES_VARIABLE, "5")):
             give_up_chunk(message, f"{type(error).__name__}: {error}")
@@ -158,7 +171,7 @@ def finish_if_complete(import_id: str) -> Optional[dict]:
     location = write_report(status.source, report)
     if location:
         imports_store.set_report_location(import_id, location)
-    if save_import_report(import_id, datetime.now(timezone.utc), report, location, once=True):
+    if save_import_report(import_id, clock.now(), report, location, once=True):
         logger.info("import %s finished: rows=%s imported=%s already_present=%s rejected=%s failed_chunks=%s",
                     import_id, report["rows"], report["imported"], report["already_present"], report["rejected"],
                     len(report.get("not_imported", [])))
@@ -176,7 +189,7 @@ def merged_report(status: imports_store.ImportStatus) -> dict:
         notes.extend(outcome.notes)
         cut = cut or len(outcome.rejected_rows) < outcome.counts["rejected"]
     failed = imports_store.failed_chunks(status.import_id)
-    finished = datetime.now(timezone.utc)
+    finished = clock.now()
     report: dict = {
         **({"file_error": status.file_error} if status.file_error else {}),
         **status.counts,
@@ -280,7 +293,7 @@ def inline_dispatch(read_chunk_rows: ChunkRowReader, attempts: int = 1) -> Dispa
 def run_with_attempts(message: dict, read_chunk_rows: ChunkRowReader, attempts: int) -> None:
     for attempt in range(1, attempts + 1):
         try:
-            import_chunk(message, read_chunk_rows)
+            import_chunk(message, read_chunk_rows, redelivered=attempt > 1)
             return
         except Exception as error:  # noqa: BLE001 - a chunk's failure is reported, the import goes on
             logger.warning("import %s chunk %s attempt %s failed: %s", message["import_id"],

@@ -170,6 +170,21 @@ def failed_chunks(import_id: str) -> List[FailedChunk]:
                                                     consistent_read=True)]
 
 
+def orders_written_at(customers_by_order: Dict[str, str], recorded_at: datetime) -> set:
+    """Of these orders (order id -> customer id), those already stored for that customer by an
+    import with this clock (``recorded_at``): a killed attempt of the same chunk wrote them."""
+    from .models import ORDER_SK, OrderItem, order_pk
+
+    keys = [(order_pk(order_id), ORDER_SK) for order_id in customers_by_order]
+    found = set()
+    for item in OrderItem.batch_get(keys, consistent_read=True,
+                                    attributes_to_get=["order_id", "customer_id", "recorded_at", "source", "item_type"]):
+        if (item.source == "import" and item.recorded_at == recorded_at
+                and customers_by_order.get(item.order_id) == item.customer_id):
+            found.add(item.order_id)
+    return found
+
+
 def _packed(partial: dict) -> bytes:
     packed = zlib.compress(json.dumps(partial, separators=(",", ":")).encode("utf-8"))
     while len(packed) > MAX_PARTIAL_BYTES and partial["rejected_rows"]:
