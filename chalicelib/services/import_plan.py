@@ -14,6 +14,7 @@ reported before any chunk is planned.
 """
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import asdict, dataclass
 from typing import Callable, Iterator, List, Optional, Tuple
@@ -98,7 +99,7 @@ def plan_chunks(read: Callable[[int], bytes], filename: str, describe_head: Head
         chunk_first, chunk_start = number + 1, end
     else:
         chunk_first, chunk_start = number, start
-        rest = _chain([(number, (start, end, b""))], numbered)
+        rest = itertools.chain([(number, (start, end, b""))], numbered)
     chunks: List[Chunk] = []
     rows, last, file_end = 0, chunk_first - 1, end
     for number, (line_start, line_end, _) in rest:
@@ -109,8 +110,3 @@ def plan_chunks(read: Callable[[int], bytes], filename: str, describe_head: Head
     if last >= chunk_first:
         chunks.append(Chunk(len(chunks) + 1, chunk_start, file_end, chunk_first, last))
     return ImportPlan(kind, header, chunks, rows)
-
-
-def _chain(head: list, rest: Iterator) -> Iterator:
-    yield from head
-    yield from rest
