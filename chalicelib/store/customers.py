@@ -165,8 +165,8 @@ def first_seen_update(observed: Optional[CustomerStats], placed_times: List[date
     included): actions and a condition, so it only ever moves earlier, without a race."""
     target = min([now, *placed_times])
     known = observed.first_seen_at if observed else None
-    if known is None:
-        return [ProfileItem.first_seen_at.set(ProfileItem.first_seen_at | target)], None
+    if known is None:  # conditioned: a writer that read no profile must not lose to one that did
+        return [ProfileItem.first_seen_at.set(target)], ProfileItem.first_seen_at.does_not_exist()
     if target < known:
         return [ProfileItem.first_seen_at.set(target)], ProfileItem.first_seen_at == known
     return [], None

@@ -291,7 +291,7 @@ def test_a_chunk_that_keeps_failing_ends_on_the_dead_letter_queue_and_the_report
 
     result = CliRunner().invoke(cli, ["import", "status", "poison.csv"])
     assert result.exit_code == 0, result.output
-    assert "4 done of 5, 1 failed" in result.output and "lines 242-361" in result.output
+    assert "5 done of 6, 1 failed" in result.output and "lines 242-361" in result.output
     assert f"s3://{BUCKET}/import-reports/poison.csv.report.json" in result.output
 
 
