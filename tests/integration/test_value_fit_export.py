@@ -146,3 +146,10 @@ def test_a_summaries_file_with_a_bad_row_names_its_line(table, tmp_path):
                    "as_of\nc1,2026-01-01,2026-02-01,2,900,500,2026-12-01\nc2,2026-03-01,2026-01-01,2,1,1,2026-12-01\n")
     result = run("fit-value-model", "--dry-run", "--from-summaries", str(bad))
     assert result.exit_code == 2 and "summaries.csv, line 3: need first <= last purchase day" in result.stderr
+
+
+def test_the_summaries_statement_in_docs_scale_is_the_one_duckdb_runs():
+    from batch.export_summaries import SUMMARY_SQL
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "scale.md").read_text(encoding="utf-8")
+    assert SUMMARY_SQL.format(as_of="2026-12-04") in docs
