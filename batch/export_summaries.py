@@ -61,6 +61,8 @@ def summary_rows(export: Export, as_of: date, threads: int = 2) -> List[SummaryR
     """One row per customer with a standing purchase (:data:`SUMMARY_COLUMNS`)."""
     import duckdb
 
+    if not export.data_files:  # an export of an empty table lists none
+        return []
     connection = duckdb.connect(config={"threads": threads})
     try:
         files = "[" + ", ".join(_literal(str(path)) for path in export.data_files) + "]"
@@ -86,7 +88,13 @@ def summaries_from_rows(rows: Iterable[Sequence[object]]) -> Iterator[PurchaseSu
 def read_summaries_csv(lines: TextIO, name: str) -> List[PurchaseSummary]:
     """Summaries from a CSV with a header of :data:`SUMMARY_COLUMNS` (what Athena writes for
     :data:`SUMMARY_SQL`); a bad row raises :class:`ExportProblem` naming its line."""
-    reader = csv.DictReader(lines)
+    try:
+        return _read_summaries(csv.DictReader(lines), name)
+    except (csv.Error, UnicodeDecodeError) as error:
+        raise ExportProblem(f"{name}: not a CSV file of summaries ({error})") from None
+
+
+def _read_summaries(reader: csv.DictReader, name: str) -> List[PurchaseSummary]:
     missing = [column for column in SUMMARY_COLUMNS if column not in (reader.fieldnames or [])]
     if missing:
         raise ExportProblem(f"{name}: the header lacks {', '.join(missing)} (expected {', '.join(SUMMARY_COLUMNS)})")

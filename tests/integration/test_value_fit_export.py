@@ -153,3 +153,12 @@ def test_the_summaries_statement_in_docs_scale_is_the_one_duckdb_runs():
 
     docs = (Path(__file__).resolve().parents[2] / "docs" / "scale.md").read_text(encoding="utf-8")
     assert SUMMARY_SQL.format(as_of="2026-12-04") in docs
+
+
+def test_a_file_that_is_no_summaries_is_a_clear_error(table, tmp_path):
+    for content, message in ((b"\xff\xfe\x00binary", "not a CSV file of summaries"),
+                             (b"customer_id,day\nc1,2026-01-01\n", "the header lacks first_purchase_day")):
+        path = tmp_path / "summaries.csv"
+        path.write_bytes(content)
+        result = run("fit-value-model", "--dry-run", "--from-summaries", str(path))
+        assert result.exit_code == 2 and message in result.stderr, result.output
