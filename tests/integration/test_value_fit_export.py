@@ -131,7 +131,7 @@ def damage_first_data_file(export: Path, content: bytes, compress: bool = True) 
         {**json.loads((export / "manifest-summary.json").read_text()), "outputFormat": "ION"})),
      "the export's outputFormat is 'ION'; only DYNAMODB_JSON is read"),
     (lambda export: (export / "manifest-summary.json").write_text("{not json"), "not readable JSON"),
-])
+], ids=["no-summary-manifest", "no-files-manifest", "corrupt-line", "cut-gzip", "ion-format", "summary-not-json"])
 def test_an_export_that_cannot_be_read_is_a_clear_error_without_a_traceback(exported, damage, message):
     damage(exported)
     result = run("fit-value-model", "--dry-run", "--from-export", str(exported))
@@ -162,3 +162,14 @@ def test_a_file_that_is_no_summaries_is_a_clear_error(table, tmp_path):
         path.write_bytes(content)
         result = run("fit-value-model", "--dry-run", "--from-summaries", str(path))
         assert result.exit_code == 2 and message in result.stderr, result.output
+
+
+def test_the_lambda_and_the_cli_load_neither_duckdb_nor_the_batch_package():
+    import subprocess
+    import sys
+
+    code = ("import sys, app, chalicelib.cli; "
+            "print(sorted(m for m in ('duckdb', 'numpy', 'scipy', 'batch') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.strip().splitlines()[-1] == "[]"
