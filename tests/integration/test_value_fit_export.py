@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from chalicelib.cli import cli
 
-from .test_value_fit_cli import write_customers
+from .test_value_fit_cli import rules_version, write_customers  # noqa: F401 (rules_version: a fixture)
 
 PARAMETERS = (("bgnbd", ("r", "alpha", "a", "b")), ("gamma_gamma", ("p", "q", "gamma")))
 
@@ -101,17 +101,6 @@ def test_per_customer_summaries_are_fitted_as_the_export_is(exported, tmp_path):
                                    str(tmp_path / "summaries.csv")))
     assert parameters(from_summaries["model"]) == parameters(from_export["model"])
     assert from_summaries["summaries"]["rows"] == 301
-
-
-@pytest.fixture
-def rules_version(table):
-    from chalicelib.services.rules import current_rules, forget_cached_rules
-
-    def version():
-        forget_cached_rules()
-        return current_rules().version or 0
-
-    return version
 
 
 def damage_first_data_file(export: Path, content: bytes, compress: bool = True) -> None:
