@@ -60,9 +60,10 @@ Sku = Annotated[str, Meta(min_length=1, max_length=128, extra={"text": True})]
 Category = Annotated[str, Meta(min_length=1, max_length=64, extra={"text": True})]
 Reason = Annotated[str, Meta(min_length=1, max_length=500, extra={"text": True})]
 # An ISO 8601 time with an offset; refusals say which (naive, out of range, before 1990).
-Time = Annotated[datetime, Meta(tz=True)]
+DATE_TIME = {"format": "date-time"}
+Timestamp = Annotated[datetime, Meta(tz=True, extra_json_schema=DATE_TIME)]
 RecentTime = Annotated[datetime, Meta(tz=True, description="With an offset; at most a day ahead.",
-                                      extra={"at_most_a_day_ahead": True})]
+                                      extra_json_schema=DATE_TIME, extra={"at_most_a_day_ahead": True})]
 
 
 def _optional_text(max_length: int) -> object:
@@ -132,7 +133,7 @@ class EventRequest(Struct, kw_only=True, forbid_unknown_fields=True):
 
     event_id: Id
     type: Annotated[Literal[EVENT_TYPES], Meta(extra={"reason": f"must be one of {', '.join(EVENT_TYPES)}"})]  # type: ignore[valid-type]
-    at: Annotated[datetime, Meta(tz=True, extra={"at_most_a_day_ahead": True})]
+    at: Annotated[datetime, Meta(tz=True, extra_json_schema=DATE_TIME, extra={"at_most_a_day_ahead": True})]
     amount: Optional[Annotated[PositiveMinorUnits, Meta(description="returned, refunded, chargeback only.")]] = None
     lines: Optional[Annotated[List[EventLine], Meta(min_length=1, max_length=MAX_LINES,
                                                     description="returned, refunded, chargeback only.")]] = None
@@ -156,7 +157,7 @@ class ProfileRequest(Struct, kw_only=True, forbid_unknown_fields=True):
     name: Union[Annotated[str, Meta(min_length=1, max_length=200, extra={"text": True})], None, UnsetType] = UNSET
     country: Union[CountryCode, None, UnsetType] = UNSET
     created_at: Union[Annotated[datetime, Meta(
-        tz=True, description="When the store opened the account; cannot be cleared.",
+        tz=True, extra_json_schema=DATE_TIME, description="When the store opened the account; cannot be cleared.",
         extra={"at_most_a_day_ahead": True, "not_null": "cannot be cleared"})], UnsetType] = UNSET
 
 
@@ -210,7 +211,7 @@ class GoodwillCredit(Struct, kw_only=True, forbid_unknown_fields=True, tag_field
     amount: PositiveMinorUnits
     currency: CurrencyCode
     reason: Reason
-    expires_at: Union[Annotated[datetime, Meta(tz=True, description=CREDIT_EXPIRY, extra={
+    expires_at: Union[Annotated[datetime, Meta(tz=True, extra_json_schema=DATE_TIME, description=CREDIT_EXPIRY, extra={
         "after_now": "must be in the future (or null: never expires)"})], None, UnsetType] = UNSET
 
 
@@ -221,7 +222,7 @@ class StoreCredit(GoodwillCredit, tag="store_credit"):
 class TierOverride(Struct, kw_only=True, forbid_unknown_fields=True, tag_field="kind", tag="tier_override"):
     adjustment_id: Id
     tier: Annotated[str, Meta(min_length=1, max_length=64, extra={"text": True})]
-    until: Annotated[datetime, Meta(tz=True, description="In the future, with an offset.",
+    until: Annotated[datetime, Meta(tz=True, extra_json_schema=DATE_TIME, description="In the future, with an offset.",
                                     extra={"after_now": "must be in the future"})]
     reason: Reason
 
