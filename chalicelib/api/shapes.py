@@ -19,11 +19,11 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from ..domain.ledger import EVENT_TYPES
 from ..domain.money import is_currency
+from ..services.quote_tokens import MAX_TOKEN_CHARS  # the quote token an order may carry
 
 MAX_LINES = 500
 MAX_QUANTITY = 100_000
 MAX_AMOUNT = 10**13  # minor units; far above any real order, far below float trouble
-MAX_TOKEN_CHARS = 160_000  # a quote token carries its cart: 500 lines fit
 MAX_PROMO_CODES = 10
 
 # Validating patterns end in \Z: `$` also matches before a trailing newline (issue 11, defect 11).
