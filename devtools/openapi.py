@@ -5,7 +5,8 @@
   ``examples``;
 - operations: app.py's route table (paths, methods, operationId = the view's name), the access
   rule chalicelib/api/auth.py gives each route (security), and the words of
-  devtools/openapi_prose.py (summaries, descriptions, answers by status, shared error responses).
+  devtools/openapi_prose.py (summaries, descriptions, answers by status, shared error responses);
+  path parameters from the path, and the X-Operator header on /v1/admin.
 
 ``python -m devtools.openapi --check`` exits 1 when the committed document differs (as
 tests/unit/test_openapi_document.py does). Not part of the Lambda: nothing in chalicelib imports it.
@@ -27,7 +28,6 @@ from chalicelib.api.auth import ADMIN_PREFIX, CUSTOMER_ROUTES, OPEN_ROUTES, ROUT
 from chalicelib.api.openapi import DOCUMENT_PATH
 from devtools import openapi_prose as prose
 
-HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 REF = "#/components/schemas/{name}"
 # Types that are not Structs but have a name in the document (path parameters and the
 # adjustment union refer to them).
@@ -83,32 +83,46 @@ def security(path: str, method: str) -> List[Dict[str, List[str]]]:
 
 
 def paths(routes: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
-    """Each route of the app with its words, id and security; refuses a route without words
-    and words without a route."""
-    documented = {(path, method.upper()) for path, item in prose.PATHS.items() for method in item
-                  if method in HTTP_METHODS}
-    served = {(path, method) for path, methods in routes.items() for method in methods}
+    """Each route of the app with its words, id, security and parameters; refuses a route
+    without words and words without a route."""
+    documented, served = set(prose.OPERATIONS), {(path, method) for path, methods in routes.items() for method in methods}
     if documented != served:
         raise SystemExit(f"devtools/openapi_prose.py and app.py disagree: routes without words "
                          f"{sorted(served - documented)}, words without a route {sorted(documented - served)}")
     document: Dict[str, Any] = {}
-    for path, item in prose.PATHS.items():
-        document[path] = {}
-        for key, value in item.items():
-            if key in HTTP_METHODS:
-                method = key.upper()
-                value = {"operationId": routes[path][method].view_name, **value}
-                value = _insert_after(value, "description" if "description" in value else "summary",
-                                      "security", security(path, method))
-            document[path][key] = value
+    for (path, method), words in prose.OPERATIONS.items():
+        if path not in document:
+            document[path] = {}
+            parameters = [{"name": name, "in": "path", "required": True, "description": prose.PATH_PARAMETERS[name],
+                           "schema": {"$ref": REF.format(name="Id")}} for name in re.findall(r"{([^}]+)}", path)]
+            if path.startswith(ADMIN_PREFIX):
+                parameters.append(prose.OPERATOR_HEADER)
+            if parameters:
+                document[path]["parameters"] = parameters
+        document[path][method.lower()] = operation(routes[path][method].view_name, words, security(path, method))
     return document
 
 
-def _insert_after(mapping: Dict[str, Any], anchor: str, key: str, value: Any) -> Dict[str, Any]:
-    items = list(mapping.items())
-    position = next((index + 1 for index, (name, _) in enumerate(items) if name == anchor), len(items))
-    items.insert(position, (key, value))
-    return dict(items)
+def operation(view_name: str, words: Dict[str, Any], access: List[Dict[str, List[str]]]) -> Dict[str, Any]:
+    """One operation object from its words (devtools/openapi_prose.py)."""
+    built: Dict[str, Any] = {"operationId": view_name, "tags": [words["tag"]], "summary": words["summary"]}
+    if "description" in words:
+        built["description"] = words["description"]
+    built["security"] = access
+    if "parameters" in words:
+        built["parameters"] = words["parameters"]
+    if "body" in words:
+        built["requestBody"] = {"required": True, "content": _json(words["body"])}
+    answers = {status: {"description": description, "content": _json(schema)}
+               for status, (description, schema) in words["answers"].items()}
+    errors = {status: {"$ref": f"#/components/responses/{prose.ERRORS[status]}"} for status in words["errors"].split()}
+    built["responses"] = dict(sorted({**answers, **errors}.items()))
+    return built
+
+
+def _json(schema: Any) -> Dict[str, Any]:
+    """A JSON body of a named schema (a Struct's name) or an inline one."""
+    return {"application/json": {"schema": {"$ref": REF.format(name=schema)} if isinstance(schema, str) else schema}}
 
 
 def document() -> Dict[str, Any]:
