@@ -10,17 +10,19 @@ Not imported by the Lambda: only the document generator and tests read this modu
 """
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, ClassVar, Dict, List, Literal, Optional, Union
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from .shapes import Address, CountryCode, CurrencyCode, Id, Payment  # noqa: F401 (shared with the requests)
-from .shapes import Timestamp
+from .shapes import Address, CountryCode, CurrencyCode, Id, Payment, Timestamp  # noqa: F401 (shared with the requests)
 
 
 class ErrorBody(Struct, kw_only=True):
-    code: Annotated[str, Meta(description='Stable, machine-readable: invalid_input, invalid_rules, not_found, method_not_allowed, conflict, promotion_unavailable, payload_too_large, unsupported_media_type, unprocessable, service_unavailable, internal_error; and from API Gateway (chalice local answers the same under `make run`): not_found (no such route), unauthorized, forbidden, invalid_signature, expired_token, throttled, authorizer_failure.')]
+    code: Annotated[str, Meta(description=(
+        'Stable, machine-readable: invalid_input, invalid_rules, not_found, method_not_allowed, conflict, '
+        'promotion_unavailable, payload_too_large, unsupported_media_type, unprocessable, service_unavailable, '
+        'internal_error; and from API Gateway (chalice local answers the same under `make run`): not_found (no '
+        'such route), unauthorized, forbidden, invalid_signature, expired_token, throttled, authorizer_failure.'))]
     message: Annotated[str, Meta(description='For a person: the first problem, and how many more.')]
     details: List[ErrorDetail]
 
@@ -28,7 +30,10 @@ class ErrorBody(Struct, kw_only=True):
 class Error(Struct, kw_only=True):
     """The one error shape of every 4xx and 5xx the API itself answers. A request that gets one has changed nothing."""
 
-    examples: ClassVar[list] = [{'error': {'code': 'invalid_input', 'message': 'currency: must be an ISO 4217 currency code in capitals, e.g. GBP', 'details': [{'field': 'currency', 'reason': 'must be an ISO 4217 currency code in capitals, e.g. GBP'}]}}]
+    examples: ClassVar[list] = [{'error': {'code': 'invalid_input',
+                                          'message': 'currency: must be an ISO 4217 currency code in capitals, e.g. GBP',
+                                          'details': [{'field': 'currency',
+                                                       'reason': 'must be an ISO 4217 currency code in capitals, e.g. GBP'}]}}]
 
     error: ErrorBody
 
@@ -45,7 +50,8 @@ class Money(Struct, kw_only=True):
 
     examples: ClassVar[list] = [{'amount': 12999, 'currency': 'GBP'}]
 
-    amount: Annotated[int, Meta(description='Integer minor units (12999 with GBP is £129.99; JPY has no minor unit, KWD has three).')]
+    amount: Annotated[int, Meta(description=(
+        'Integer minor units (12999 with GBP is £129.99; JPY has no minor unit, KWD has three).'))]
     currency: CurrencyCode
 
 
@@ -87,7 +93,9 @@ class Stats(Struct, kw_only=True):
     base_currency: CurrencyCode
     lifetime: Lifetime
     rolling_12_months: Rolling12Months
-    customer_since: Annotated[Optional[Timestamp], Meta(description='The earliest evidence of the customer: profile created_at, first seen, or first order from any source (API, import, merge). Tenure, account age and member_since are read from it.')]
+    customer_since: Annotated[Optional[Timestamp], Meta(description=(
+        'The earliest evidence of the customer: profile created_at, first seen, or first order from any source '
+        '(API, import, merge). Tenure, account age and member_since are read from it.'))]
     first_order_at: Optional[Timestamp]
     last_order_at: Optional[Timestamp]
     delivered_orders: Annotated[int, Meta(ge=0)]
@@ -122,7 +130,9 @@ class TierStatus(Struct, kw_only=True):
 
 class LedgerEntry(Struct, kw_only=True):
     entry_id: str
-    type: Annotated[str, Meta(description='order_placed, delivered, returned, refunded, cancelled, chargeback, goodwill_credit, tier_override, note, merged_from, merged_into, personal_data_erased, ...')]
+    type: Annotated[str, Meta(description=(
+        'order_placed, delivered, returned, refunded, cancelled, chargeback, goodwill_credit, tier_override, '
+        'note, merged_from, merged_into, personal_data_erased, ...'))]
     at: Timestamp
     recorded_at: Union[Timestamp, UnsetType] = UNSET
     order_id: Union[str, UnsetType] = UNSET
@@ -173,10 +183,18 @@ class OrderResult(Struct, kw_only=True):
     rules_version: Union[int, UnsetType] = UNSET
     lines: List[OrderLineOut]
     ledger_entry_id: str
-    quote: Union[Annotated[Dict[str, Any], Meta(description="What the order's quote token decided (with a quote_token): quote_id, expired, rules_version; when the token had expired, re_evaluated and the differences per code ({code, quoted, now}, amounts as Money); charged_differently lists lines whose discount_amount differs from the decision ({line, sku, charged_discount, decided_discount}, Money); guest_quote (true) for a guest's token. recognised_by (the facts) for a token of a guest quote that recognised the customer.")], UnsetType] = UNSET
-    discounts: Union[Annotated[List[DecisionDiscount], Meta(description="With a quote_token: the discounts the quote decided (as in the ledger entry's details.decision).")], UnsetType] = UNSET
+    quote: Union[Annotated[Dict[str, Any], Meta(description=(
+        "What the order's quote token decided (with a quote_token): quote_id, expired, rules_version; when the "
+        'token had expired, re_evaluated and the differences per code ({code, quoted, now}, amounts as Money); '
+        'charged_differently lists lines whose discount_amount differs from the decision ({line, sku, '
+        "charged_discount, decided_discount}, Money); guest_quote (true) for a guest's token. recognised_by (the "
+        'facts) for a token of a guest quote that recognised the customer.'))], UnsetType] = UNSET
+    discounts: Union[Annotated[List[DecisionDiscount], Meta(description=(
+        "With a quote_token: the discounts the quote decided (as in the ledger entry's details.decision)."))], UnsetType] = UNSET
     credit: Union[OrderResultCredit, UnsetType] = UNSET
-    attached_to: Union[Annotated[str, Meta(description="With the rules' identity.attach at auto: this new record's first order matched one customer by email and an address, and the record was merged into that customer (send later events under it).")], UnsetType] = UNSET
+    attached_to: Union[Annotated[str, Meta(description=(
+        "With the rules' identity.attach at auto: this new record's first order matched one customer by email and"
+        ' an address, and the record was merged into that customer (send later events under it).'))], UnsetType] = UNSET
 
 
 class OrderState(Struct, kw_only=True):
@@ -243,7 +261,11 @@ class AddressTrust(Struct, kw_only=True):
 
 
 class QuoteCustomer(TierStatus):
-    """The tier the quote priced with; recognised only for a guest quote that recognised a customer; then the block carries the tier, but no stored history: tier_explanation says only that the guest was recognised, tier_held_until and next_tier are null. Every guest who typed an email or phone and was not recognised (matched one record, several or none) gets a guest quote and the same not_applied SIGN_IN_FOR_BENEFITS, 'Sign in to use any benefits your account has'."""
+    """The tier the quote priced with; recognised only for a guest quote that recognised a customer; then the block
+    carries the tier, but no stored history: tier_explanation says only that the guest was recognised,
+    tier_held_until and next_tier are null. Every guest who typed an email or phone and was not recognised (matched
+    one record, several or none) gets a guest quote and the same not_applied SIGN_IN_FOR_BENEFITS, 'Sign in to use
+    any benefits your account has'."""
 
     recognised: Union[Recognised, UnsetType] = UNSET
 
@@ -296,7 +318,8 @@ class CustomerValueBasedOn(Struct, kw_only=True):
 
 
 class CustomerValue(Struct, kw_only=True):
-    """Estimates, never promises: null for a customer without orders. Optional: absent where the value model is not configured."""
+    """Estimates, never promises: null for a customer without orders. Optional: absent where the value model is not
+    configured."""
 
     estimate: Literal[True]
     probability_active: Optional[float]
@@ -420,8 +443,11 @@ class Customer360(Struct, kw_only=True):
     flags: List[str]
     value: Union[Optional[CustomerValue], UnsetType] = UNSET
     credit: Union[StaffCredit, UnsetType] = UNSET
-    possible_duplicates: Annotated[List[PossibleDuplicate], Meta(description='Other records sharing an email, phone or delivered address with this one.')]
-    identity_matches: Annotated[List[IdentityMatch], Meta(description='Guest checkouts whose email or phone matched this record and others (so none was recognised), newest first; kept 400 days.')]
+    possible_duplicates: Annotated[List[PossibleDuplicate], Meta(description=(
+        'Other records sharing an email, phone or delivered address with this one.'))]
+    identity_matches: Annotated[List[IdentityMatch], Meta(description=(
+        'Guest checkouts whose email or phone matched this record and others (so none was recognised), newest '
+        'first; kept 400 days.'))]
 
 
 class AdjustmentRecord(Struct, kw_only=True):
@@ -485,18 +511,23 @@ class AddressConfirmation(Struct, kw_only=True):
 
 
 class RulesDocumentIdentity(Struct, kw_only=True):
-    """Recognising returning customers (docs/identity.md): new_customer_signals (which of email, phone, delivered_address make a record without orders not new: first-order offers say "You've ordered with us before"; default all three) and attach (suggest, the default: a guest order matching one customer is shown to support; auto: merged at once, audited as the system)."""
+    """Recognising returning customers (docs/identity.md): new_customer_signals (which of email, phone,
+    delivered_address make a record without orders not new: first-order offers say "You've ordered with us before";
+    default all three) and attach (suggest, the default: a guest order matching one customer is shown to support;
+    auto: merged at once, audited as the system)."""
 
     new_customer_signals: Union[Annotated[List[Literal['email', 'phone', 'delivered_address']], Meta(extra_json_schema={'uniqueItems': True})], UnsetType] = UNSET
     attach: Union[Literal['suggest', 'auto'], UnsetType] = UNSET
 
 
 class RulesDocument(Struct, kw_only=True):
-    """The versioned rules: tiers, promotions, exchange rates, address-trust weights (docs/rules.md). Other top-level sections are kept when they are objects."""
+    """The versioned rules: tiers, promotions, exchange rates, address-trust weights (docs/rules.md). Other top-level
+    sections are kept when they are objects."""
 
     version: Union[Annotated[int, Meta(ge=0, description='In a GET: the version in force (0 is the built-in default). In a PUT: the version you read (a 409 if the rules changed since), or absent.')], UnsetType] = UNSET
     base_currency: CurrencyCode
-    fx: Union[Annotated[Dict[str, str], Meta(description='Rates into the base currency as decimal strings, by currency.')], UnsetType] = UNSET
+    fx: Union[Annotated[Dict[str, str], Meta(description=(
+        'Rates into the base currency as decimal strings, by currency.'))], UnsetType] = UNSET
     never_discounted: Union[Dict[str, Any], UnsetType] = UNSET
     tiers: List[Dict[str, Any]]
     promotions: Union[List[Dict[str, Any]], UnsetType] = UNSET
@@ -556,7 +587,8 @@ class CreditBalance(Struct, kw_only=True):
     """A customer's store credit in the base currency."""
 
     balance: Money
-    expires_soonest: Annotated[Optional[CreditBalanceExpiresSoonest], Meta(description='The credit that expires first, or null when none expires.')]
+    expires_soonest: Annotated[Optional[CreditBalanceExpiresSoonest], Meta(description=(
+        'The credit that expires first, or null when none expires.'))]
 
 
 class QuoteCreditExpiresSoonest(Struct, kw_only=True):
@@ -565,7 +597,8 @@ class QuoteCreditExpiresSoonest(Struct, kw_only=True):
 
 
 class QuoteCredit(Struct, kw_only=True):
-    """Store credit in the quote currency: the base-currency balance converted with the rules' fx, rounded up (the customer's favour); applied after discounts, never above the total nor use_credit."""
+    """Store credit in the quote currency: the base-currency balance converted with the rules' fx, rounded up (the
+    customer's favour); applied after discounts, never above the total nor use_credit."""
 
     available: Money
     applied: Money
@@ -634,7 +667,11 @@ class DecisionDiscount(Struct, kw_only=True):
 
 
 class Recognised(Struct, kw_only=True):
-    """The guest was recognised as this customer: the quote is priced as them and its token commits the order to them (record it under this customer_id), shipped to the address that recognised them. customer_id only for a key with the customers scope; by for every key."""
+    """The guest was recognised as this customer: the quote is priced as them and its token commits the order to them
+    (record it under this customer_id), shipped to the address that recognised them. customer_id only for a key with
+    the customers scope; by for every key."""
 
-    customer_id: Union[Annotated[str, Meta(description='Only for a key with the customers scope.')], UnsetType] = UNSET
-    by: Annotated[List[Literal['email', 'phone', 'delivered_address', 'payment_address']], Meta(description='Which facts agreed: an identity key (email, phone) and a second fact.')]
+    customer_id: Union[Annotated[str, Meta(description=(
+        'Only for a key with the customers scope.'))], UnsetType] = UNSET
+    by: Annotated[List[Literal['email', 'phone', 'delivered_address', 'payment_address']], Meta(description=(
+        'Which facts agreed: an identity key (email, phone) and a second fact.'))]
