@@ -14,6 +14,8 @@ import re
 from datetime import datetime
 from typing import Any, Dict, List, Optional, Tuple
 
+from msgspec import convert
+
 from ..domain.checkout import QuoteRequest
 from ..domain.errors import InvalidInput, PayloadTooLarge
 from ..domain.ledger import MONEY_EVENTS, EventLine, OrderEvent, OrderLine, OrderSubmission, total_mismatch
@@ -164,7 +166,7 @@ def parse_event(body: Dict[str, Any], now: datetime) -> Tuple[OrderEvent, Dict[s
         problems.add("as_store_credit", f"is only allowed for {', '.join(CREDIT_EVENTS)} events")
     problems.items.sort(key=_event_problem_order)  # stable: in the order of the declared fields
     problems.raise_if_any()
-    request = msgspec_convert(clean, shapes.EventRequest)
+    request = convert(clean, shapes.EventRequest)
     lines = tuple(EventLine(line.sku, line.quantity) for line in request.lines or ())
     event = OrderEvent(event_id=request.event_id, type=request.type, at=request.at, amount=request.amount,
                        lines=lines, reason=request.reason, as_store_credit=request.as_store_credit)
@@ -203,12 +205,6 @@ def _quote_problem_order(problem: Dict[str, str]) -> Tuple[int, int]:
     return _QUOTE_ORDER.get(name, -1), _GUEST_ORDER.get(rest, -1) if name == "customer" else 0
 
 
-def msgspec_convert(clean: Dict[str, Any], shape: Any) -> Any:
-    import msgspec
-
-    return msgspec.convert(clean, shape)
-
-
 def parse_profile(body: Dict[str, Any], now: datetime) -> Dict[str, Any]:
     """Fields to set on a profile; a field sent as null is cleared, one left out is kept."""
     profile: shapes.ProfileRequest = decode(body, shapes.ProfileRequest, now=now)
@@ -241,7 +237,7 @@ def parse_quote(body: Dict[str, Any]) -> QuoteRequest:
         identity = _guest_identity(body, problems)
     problems.items.sort(key=_quote_problem_order)  # stable: in the order of the declared fields
     problems.raise_if_any()
-    quote = msgspec_convert(clean, shapes.QuoteRequest)
+    quote = convert(clean, shapes.QuoteRequest)
     lines = [CartLine(line.sku, line.category, line.quantity, line.unit_amount, line.on_sale) for line in quote.lines]
     _check_orderable(lines)
     return QuoteRequest(quote.customer_id, quote.currency, tuple(lines), tuple(quote.promo_codes),
@@ -304,7 +300,7 @@ def parse_adjustment(body: Dict[str, Any], now: datetime) -> Dict[str, Any]:
     problems = Problems()
     clean = check(body, shapes.AdjustmentRequest, problems, now=now)
     problems.raise_if_any()
-    request = msgspec_convert(clean, shapes.AdjustmentRequest)
+    request = convert(clean, shapes.AdjustmentRequest)
     adjustment: Dict[str, Any] = {"adjustment_id": request.adjustment_id, "kind": clean["kind"]}
     if isinstance(request, shapes.GoodwillCredit):
         adjustment.update(amount=request.amount, currency=request.currency, reason=request.reason)
