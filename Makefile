@@ -7,6 +7,8 @@
 #   make test    the import contracts of the rings (.importlinter), then all tests, in parallel
 #                (pytest-xdist); conformance tests start DynamoDB Local themselves; adds
 #                requirements-dev.lock (test and batch stacks)
+#   make openapi regenerate chalicelib/api/openapi.json from the declared shapes (chalicelib/api/shapes.py,
+#                answers.py), app.py's routes and auth.py (devtools/openapi.py); a test fails when it is stale
 #   make lock    regenerate the lock files from requirements*.txt, keeping the current pins
 #   make bench   every bench/*.py but setup.py (`make bench-setup` times a fresh clone's setup)
 #   make clean   caches and build output; `make reset-data` wipes local tables,
@@ -25,10 +27,10 @@ PYTEST_WORKERS ?= 2
 export PYTHON VENV
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test tools bench bench-setup package lock clean reset-data distclean
+.PHONY: help venv run test tools bench bench-setup package lock openapi clean reset-data distclean
 
 help:
-	@echo "make run | test | bench | tools | lock | clean | reset-data | distclean"
+	@echo "make run | test | bench | tools | openapi | lock | clean | reset-data | distclean"
 	@echo "  run: PORT=8000 DDB_PORT=8001 DB=dynamodb-local|moto"
 
 $(RUN_STAMP): requirements-local.lock requirements-uv.lock
@@ -43,6 +45,10 @@ venv: $(DEPS_STAMP)
 
 run: $(RUN_STAMP)
 	$(PY) -m devtools.run_local
+
+# The OpenAPI document, from the declarations (run it after changing a shape, a route or its words).
+openapi: $(RUN_STAMP)
+	$(PY) -m devtools.openapi
 
 # Regenerate the hashed lock files from the requirements*.txt inputs. The current pins are
 # kept (the dev lock constrains both); delete a line from requirements-dev.lock to let one move.

@@ -22,6 +22,10 @@ class RequestCounter:
 
     def __init__(self) -> None:
         self.by_operation: dict = {}
+        # Where the table is, for a bench that runs work in other processes (bench/import.py).
+        self.endpoint = ""
+        self.table_name = ""
+        self.server_pid = 0
 
     def __call__(self, model, **kwargs) -> None:
         self.by_operation[model.name] = self.by_operation.get(model.name, 0) + 1
@@ -47,6 +51,8 @@ def dynamodb_local_table() -> Iterator[RequestCounter]:
         models.configure(f"bench-{uuid.uuid4().hex[:8]}", "eu-west-2", server.endpoint)
         create_table()
         counter = RequestCounter()
+        counter.endpoint, counter.table_name = server.endpoint, models.TableItem.Meta.table_name
+        counter.server_pid = server.process.pid
         client = models.TableItem._get_connection().connection.client
         client.meta.events.register("before-call.dynamodb", counter)
         yield counter

@@ -603,33 +603,55 @@ def customers_erase(context: click.Context, customer_id: str, yes: bool, as_json
 @cli.command("fit-value-model")
 @click.option("--segments", default=4, show_default=True, type=click.IntRange(1, 64),
               help="Parallel Scan segments (threads).")
+@click.option("--from-export", "export", metavar="PATH|s3://BUCKET/PREFIX",
+              help="Read a DynamoDB export (DYNAMODB_JSON) instead of scanning the table: its folder, "
+                   "or an S3 prefix holding one export (downloaded first).")
+@click.option("--from-summaries", "summaries", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Fit on per-customer summaries (CSV, e.g. Athena's answer to the query in docs/scale.md).")
 @click.option("--dry-run", is_flag=True, help="Fit and print; do not store.")
 @click.option("--force", is_flag=True, help="Store even if the fit did not converge or saw few customers.")
 @click.option("--json", "as_json", is_flag=True)
 @on_target
-def fit_value_model_command(segments: int, dry_run: bool, force: bool, as_json: bool) -> None:
-    """Fit the customer-value model on every customer's purchase days (parallel Scan) and store
-    the parameters, with the fit date and sample size, as a new rules version.
+def fit_value_model_command(segments: int, export: Optional[str], summaries: Optional[Path], dry_run: bool,
+                            force: bool, as_json: bool) -> None:
+    """Fit the customer-value model on every customer's purchase days and store the parameters,
+    with the fit date and sample size, as a new rules version.
 
-    Needs the batch extra: pip install -r requirements-batch.txt."""
+    The purchase days come from a parallel Scan of the table, or, with --from-export, from a
+    DynamoDB export (no table reads; docs/scale.md), or --from-summaries. Needs the batch
+    extra: pip install -r requirements-batch.txt."""
+    if export and summaries:
+        click.echo("error: give --from-export or --from-summaries, not both", err=True)
+        sys.exit(2)
     try:
         import scipy  # noqa: F401
+        if export:
+            import duckdb  # noqa: F401
     except ImportError:
-        click.echo("fit-value-model needs numpy and scipy: pip install -r requirements-batch.txt", err=True)
+        click.echo("fit-value-model needs numpy, scipy (and duckdb for --from-export): "
+                   "pip install -r requirements-batch.txt", err=True)
         sys.exit(2)
-    from .services.value_fit import fit_and_store
-    from .store.customers import approximate_item_count
+    from .services.value_fit import fit_and_store, fit_and_store_from_export, fit_and_store_from_summaries
 
-    # Progress on stderr, per Scan page: items read of the table's (approximate) item count.
-    with click.progressbar(label="scanning the table", file=sys.stderr, length=approximate_item_count() or 0,
-                           show_pos=True, show_percent=True) as bar:
-        result = _operator_call(lambda: fit_and_store(segments=segments, dry_run=dry_run, force=force,
-                                                      operator=_operator(), progress=bar.update))
-    scan = result.get("scan") or {}
+    options = {"dry_run": dry_run, "force": force, "operator": _operator()}
+    if export or summaries:
+        result = _export_call(lambda: fit_and_store_from_export(export, **options) if export
+                              else fit_and_store_from_summaries(summaries, **options))
+    else:
+        from .store.customers import approximate_item_count
+
+        # Progress on stderr, per Scan page: items read of the table's (approximate) item count.
+        with click.progressbar(label="scanning the table", file=sys.stderr, length=approximate_item_count() or 0,
+                               show_pos=True, show_percent=True) as bar:
+            result = _operator_call(lambda: fit_and_store(segments=segments, progress=bar.update, **options))
+    scan, read = result.get("scan") or {}, result.get("export") or {}
     if scan:
         click.echo(f"scanned {scan['items_scanned']} items ({scan['purchase_days']} purchase days) in "
                    f"{scan['seconds']:.1f} s, {scan['items_per_second']} items/s, {scan['segments']} segments",
                    err=True)
+    if read:
+        click.echo(f"read export {read['export_arn']} ({read['items']} items in {read['data_files']} files, "
+                   f"taken {read['export_time']}) in {read['seconds']:.1f} s; ages to {read['as_of']}", err=True)
     if as_json:
         click.echo(json.dumps(result, indent=2))
     else:
@@ -645,6 +667,41 @@ def fit_value_model_command(segments: int, dry_run: bool, force: bool, as_json: 
                    else f"not stored: {result['reason']}")
     if not result["stored"] and not dry_run:
         sys.exit(1)
+
+
+def _export_call(work):
+    """Work on an export or a summaries file: a file that cannot be read is an error message
+    naming it, never a traceback."""
+    from batch.dynamodb_export import ExportProblem
+
+    try:
+        return _operator_call(work)
+    except ExportProblem as problem:
+        click.echo(f"error: {problem}", err=True)
+        sys.exit(2)
+
+
+@cli.command("export-table")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--segments", default=4, show_default=True, type=click.IntRange(1, 64),
+              help="Parallel Scan segments (threads), one data file each.")
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest summary as JSON.")
+@on_target
+def export_table_command(out_dir: Path, segments: int, as_json: bool) -> None:
+    """Write the table under OUT_DIR in the format of DynamoDB's export to S3
+    (AWSDynamoDB/<exportId>/manifest-summary.json, manifest-files.json, data/*.json.gz), for
+    batch jobs that read exports (fit-value-model --from-export). A Scan: on AWS, use
+    `aws dynamodb export-table-to-point-in-time` instead (docs/scale.md)."""
+    from .services.table_export import export_table
+    from .store.customers import approximate_item_count
+
+    with click.progressbar(label="exporting the table", file=sys.stderr, length=approximate_item_count() or 0,
+                           show_pos=True, show_percent=True) as bar:
+        summary = _operator_call(lambda: export_table(out_dir, segments=segments, progress=bar.update))
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        click.echo(f"exported {summary['itemCount']} items in {summary['seconds']:.1f} s to {summary['folder']}")
 
 
 @cli.group("rules")

@@ -16,7 +16,9 @@ from typing import IO, Iterable, Iterator, List, Optional, Tuple, Union
 from ..domain.errors import LoyaltyError
 from ..domain.ledger import OrderEvent
 from ..services.importer import ImportRow, RejectedRow, UnreadableImportFile
-from .parsing import Problems, check_id, check_int, check_time, parse_order, parse_profile
+from . import shapes
+from .parsing import parse_order, parse_profile
+from .validation import MISSING, Problems, check
 
 STATUSES = ("placed", "delivered", "returned", "refunded", "cancelled")
 ADDRESS_COLUMNS = {
@@ -208,7 +210,7 @@ def _parse_row(line: int, raw: object, now: datetime) -> ImportRow:
     problems = Problems()
     for name in sorted(set(row) - set(COLUMNS)):
         problems.add(name, "is not a known column")
-    customer_id = check_id(row.get("customer_id"), "customer_id", problems)
+    customer_id = check(row.get("customer_id"), shapes.Id, problems, field="customer_id")
     total = _integer(row.get("total_amount"), "total_amount", problems)
     refunded = _integer(row.get("refunded_amount", 0), "refunded_amount", problems)
     returned = _integer(row.get("returned_amount", 0), "returned_amount", problems)
@@ -246,7 +248,8 @@ def _integer(value: object, field: str, problems: Problems) -> Optional[int]:
     """CSV cells are text: "12999" is accepted, "129.99" is not (amounts are minor units)."""
     if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,15}", value):
         value = int(value)
-    return check_int(value, field, problems, money=True)
+    amount = check(value, shapes.MinorUnits, problems, field=field)
+    return None if amount is MISSING else amount
 
 
 def _events(row: dict, status: str, placed_at: datetime, refunded: int, returned: int,
@@ -257,7 +260,8 @@ def _events(row: dict, status: str, placed_at: datetime, refunded: int, returned
     def when(column: str, default: datetime) -> datetime:
         if column not in row:
             return default
-        return check_time(row[column], column, problems, now=now) or default
+        moment = check(row[column], shapes.RecentTime, problems, field=column, now=now)
+        return default if moment is MISSING else moment
 
     events = []
     delivered_at = when("delivered_at", placed_at)

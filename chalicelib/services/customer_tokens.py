@@ -46,7 +46,7 @@ MAX_TOKEN_CHARS = 16 * 1024
 MAX_JWKS_BYTES = 512 * 1024
 MIN_RSA_KEY_BITS = 2048
 JWKS_TIMEOUT_SECONDS = 2.0
-# The project's id rule; the same pattern as ``chalicelib.api.parsing.ID_PATTERN`` (a test
+# The project's id rule; the same pattern as ``chalicelib.api.shapes.ID_PATTERN`` (a test
 # keeps them equal; services do not import from the api ring).
 CUSTOMER_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+\-]{0,127}\Z")
 _JWT_PATTERN = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\Z")

@@ -12,7 +12,7 @@ from typing import Tuple
 
 from ..domain.errors import InvalidInput, PayloadTooLarge
 
-# What the order route takes (api/parsing.py), and the most a quote signs: the token holds a
+# What the order route takes (api/shapes.py, OrderRequest.quote_token), and the most a quote signs: the token holds a
 # digest of the cart and a few bytes per discounted line (500 lines with 4 discounts each: ~30 KB),
 # so only a rules document stacking a dozen discounts on every line of a 500-line cart reaches it.
 MAX_TOKEN_CHARS = 160_000

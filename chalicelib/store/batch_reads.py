@@ -131,3 +131,24 @@ def _read_page(request: Dict[str, Any], segment: int) -> Dict[str, Any]:
                        segment, type(problem).__name__, attempt, attempts, pause)
         time.sleep(pause)
     raise AssertionError("unreachable")
+
+
+def scan_raw_pages(segment: int, total_segments: int) -> Iterator[Tuple[List[Dict[str, Any]], int]]:
+    """Every page of one segment of a parallel Scan of the whole table, items as DynamoDB JSON
+    (``{"pk": {"S": ...}, ...}``, what an export to S3 holds), with the number of items read."""
+    request: Dict[str, Any] = {"TableName": TableItem.Meta.table_name, "Segment": segment,
+                               "TotalSegments": total_segments}
+    start_key = None
+    while True:
+        page = _read_page(request if start_key is None else {**request, "ExclusiveStartKey": start_key}, segment)
+        yield page.get("Items", []), int(page.get("ScannedCount", 0))
+        start_key = page.get("LastEvaluatedKey")
+        if not start_key:
+            return
+
+
+def table_description() -> Dict[str, Any]:
+    """The table's name, region and ARN (DescribeTable), for an export's manifest."""
+    table = _client().describe_table(TableName=TableItem.Meta.table_name)["Table"]
+    return {"name": table["TableName"], "arn": table.get("TableArn", ""), "id": table.get("TableId", ""),
+            "region": TableItem.Meta.region}

@@ -166,9 +166,24 @@ def test_with_no_variables_keys_import_and_customers_show_use_the_local_stage(lo
     assert [customer["customer_id"] for customer in json.loads(found.stdout)] == ["runner-ben"]
 
 
+def test_with_no_variables_export_table_and_the_fit_from_it_use_the_local_stage(local_stage, fresh_shell, tmp_path):
+    fresh_shell.setattr(operator_target, "LOCAL_CREDENTIALS", local_stage["credentials"])
+    target_line = f"loyalty: stage local: moto at {local_stage['endpoint']}, table {TABLE}"
+
+    exported = _cli("export-table", str(tmp_path / "exports"), "--json")
+    assert exported.exit_code == 0, exported.output
+    assert exported.stderr.splitlines()[0].startswith(target_line)
+    assert json.loads(exported.stdout)["tableArn"].endswith(f":table/{TABLE}")
+    fitted = _cli("fit-value-model", "--dry-run", "--json", "--from-export", str(tmp_path / "exports"))
+    assert fitted.exit_code == 0, fitted.output
+    assert fitted.stderr.splitlines()[0].startswith(target_line)
+    assert json.loads(fitted.stdout)["export"]["path"] == str(tmp_path / "exports")
+
+
 def test_without_a_local_stage_or_a_stage_option_nothing_talks_to_aws(fresh_shell, tmp_path, history_file):
     fresh_shell.setattr(operator_target, "LOCAL_CREDENTIALS", tmp_path / ".data" / "local-credentials.json")
-    for command in (["keys", "list"], ["import", str(history_file)], ["create-table"], ["seed-demo"]):
+    for command in (["keys", "list"], ["import", str(history_file)], ["create-table"], ["seed-demo"],
+                    ["export-table", str(tmp_path / "exports")]):
         result = _cli(*command)
         assert result.exit_code == 2, (command, result.output)
         assert "make run" in result.stderr and "--stage dev|prod" in result.stderr
