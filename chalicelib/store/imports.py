@@ -47,6 +47,7 @@ class ImportStatus:
     file_error: Optional[str]
     report_location: Optional[str]
     finished: bool
+    dispatched: bool = True
 
     @property
     def complete(self) -> bool:
@@ -139,7 +140,7 @@ def load_status(import_id: str) -> Optional[ImportStatus]:
     return ImportStatus(item.import_id, dict(item.source or {}), item.planned_at, int(item.chunks_planned),
                         int(item.rows_planned), int(item.chunks_done), int(item.chunks_failed),
                         {name: int(getattr(item, name) or 0) for name in COUNTS}, item.file_error,
-                        item.report_location, finished)
+                        item.report_location, finished, item.dispatched_at is not None)
 
 
 def forget_import(import_id: str) -> None:
@@ -148,6 +149,16 @@ def forget_import(import_id: str) -> None:
 
     for item in list(TableItem.query(import_pk(import_id), consistent_read=True)):
         item.delete()  # one by one: a re-upload is rare, and the functions may not BatchWriteItem
+
+
+def set_dispatched(import_id: str, at: datetime) -> None:
+    """Every chunk's message is sent: a repeated notification has nothing left to send."""
+    ImportStatusItem(import_pk(import_id), IMPORT_STATUS_SK).update(actions=[ImportStatusItem.dispatched_at.set(at)])
+
+
+def recorded_chunks(import_id: str) -> set:
+    """The numbers of the chunks recorded as done or given up on."""
+    return {outcome.chunk for outcome in chunk_outcomes(import_id)} | {f.chunk for f in failed_chunks(import_id)}
 
 
 def set_report_location(import_id: str, location: str) -> None:

@@ -480,6 +480,9 @@ class ImportStatusItem(TableItem, discriminator="import_status"):
     customers = NumberAttribute(default=0)
     file_error = UnicodeAttribute(null=True)
     report_location = UnicodeAttribute(null=True)
+    # Set once every chunk's message is sent. A planner killed before that leaves it unset, and
+    # the notification's retry sends the chunks not yet recorded instead of planning nothing.
+    dispatched_at = UTCDateTimeAttribute(null=True)
 
 
 class ImportChunkItem(TableItem, discriminator="import_chunk"):

@@ -311,3 +311,53 @@ def test_the_cli_imports_with_a_pool_of_processes_exactly_as_one_process_does(lo
     summary, _ = json.JSONDecoder().raw_decode(result.output[result.output.index("{"):])
     assert comparable(summary) == comparable(expected_report)
     assert differences(expected, table_contents()) == []
+
+
+def test_a_planner_killed_while_sending_chunks_is_resumed_by_the_notifications_retry(local_tables, aws, monkeypatch):
+    """Lambda retries an S3 notification whose invocation failed: the retry finds the plan
+    recorded but not every chunk sent, and sends the ones not recorded yet, so the import
+    finishes exactly instead of waiting forever for chunks nobody sent."""
+    from app import import_uploaded_file
+    from chalicelib.services import import_fanout
+
+    data = history_csv(rows=600, customers=50, seed=3)
+    local_tables()
+    expected_report = one_process_import(data, "retried.csv")
+    expected = table_contents()
+
+    local_tables()
+    send = import_fanout.sqs_dispatch
+
+    def killed_after_two(queue_url):
+        real = send(queue_url)
+
+        def dispatch(messages):
+            real(messages[:2])
+            raise RuntimeError("planner killed while sending chunks")
+        return dispatch
+
+    monkeypatch.setattr(import_fanout, "sqs_dispatch", killed_after_two)
+    key = "imports/retried.csv"
+    aws["s3"].put_object(Bucket=BUCKET, Key=key, Body=data)
+    event = {"Records": [{"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": BUCKET},
+                                                                   "object": {"key": key, "eTag": "e1"}}}]}
+    with pytest.raises(RuntimeError):
+        import_uploaded_file(event, None)
+    poller = SqsLambda(aws["queue"])
+    poller.drain()  # the two chunks that were sent: the import cannot finish on them
+    from chalicelib.store.imports import load_status
+
+    status = load_status("retried.csv")
+    assert (status.chunks_planned, status.chunks_done, status.dispatched, status.finished) == (6, 2, False, False)
+
+    monkeypatch.setattr(import_fanout, "sqs_dispatch", send)
+    import_uploaded_file(event, None)  # Lambda's retry of the failed invocation
+    sent = aws["sqs"].get_queue_attributes(QueueUrl=aws["queue"], AttributeNames=["ApproximateNumberOfMessages"])
+    assert sent["Attributes"]["ApproximateNumberOfMessages"] == "4"  # only the chunks not recorded
+    poller.drain()
+
+    assert differences(expected, table_contents()) == []
+    assert comparable(s3_report(aws, "retried.csv")) == comparable(expected_report)
+    import_uploaded_file(event, None)  # a further repeat after the end sends nothing
+    sent = aws["sqs"].get_queue_attributes(QueueUrl=aws["queue"], AttributeNames=["ApproximateNumberOfMessages"])
+    assert sent["Attributes"]["ApproximateNumberOfMessages"] == "0"
