@@ -8,7 +8,7 @@
 #                (pytest-xdist); conformance tests start DynamoDB Local themselves; adds
 #                requirements-dev.lock (test and batch stacks)
 #   make openapi regenerate chalicelib/api/openapi.json from the declared shapes (chalicelib/api/shapes.py,
-#                answers.py), app.py's routes and auth.py (devtools/openapi.py); a test fails when it is stale
+#                answers/), app.py's routes and auth.py (devtools/openapi.py); a test fails when it is stale
 #   make lock    regenerate the lock files from requirements*.txt, keeping the current pins
 #   make bench   every bench/*.py but setup.py (`make bench-setup` times a fresh clone's setup)
 #   make clean   caches and build output; `make reset-data` wipes local tables,

@@ -1,21 +1,23 @@
 """Writes chalicelib/api/openapi.json from what is declared once: ``make openapi``.
 
-- schemas: the request Structs of chalicelib/api/shapes.py and the response Structs of
-  chalicelib/api/answers.py (``msgspec.json.schema_components``), with each Struct's
-  ``examples``;
+- schemas: the request Structs of chalicelib/api/shapes.py and the response Structs of the
+  chalicelib/api/answers/ package, module by module in ``ANSWER_MODULES``' order
+  (``msgspec.json.schema_components``), with each Struct's ``examples``;
 - operations: app.py's route table (paths, methods, operationId = the view's name), the access
   rule chalicelib/api/auth.py gives each route (security), and the words of
   devtools/openapi_prose.py (summaries, descriptions, answers by status, shared error responses);
   path parameters from the path, and the X-Operator header on /v1/admin.
 
 ``python -m devtools.openapi --check`` exits 1 when the committed document differs (as
-tests/unit/test_openapi_document.py does). Not part of the Lambda: nothing in chalicelib imports it.
+tests/integration/test_openapi_generated.py does). Not part of the Lambda: nothing in chalicelib imports it.
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import inspect
 import json
+import pkgutil
 import re
 import sys
 from pathlib import Path
@@ -37,6 +39,10 @@ NAMED = {
     "CountryCode": shapes.CountryCode,
 }
 ADJUSTMENT = {"description": "Idempotent by adjustment_id.", "examples": shapes.ADJUSTMENT_EXAMPLES}
+# The modules of chalicelib/api/answers/, in the order their Structs are given to msgspec: that
+# order decides where the components that devtools/openapi_prose.py's SCHEMA_ORDER does not name
+# come in the document, so it is fixed here rather than taken from the file system.
+ANSWER_MODULES = ("common", "checkout", "customers", "support")
 
 
 def structs(module: Any) -> List[type]:
@@ -46,9 +52,20 @@ def structs(module: Any) -> List[type]:
     return sorted(found, key=lambda cls: inspect.getsourcelines(cls)[1])
 
 
+def answer_modules() -> List[Any]:
+    """The modules of the answers package in ``ANSWER_MODULES``' order; refuses a module that is
+    in one and not the other, so that no response Struct is left out of the document."""
+    present = {info.name for info in pkgutil.iter_modules(answers.__path__)}
+    if present != set(ANSWER_MODULES):
+        raise SystemExit(f"devtools/openapi.py's ANSWER_MODULES and chalicelib/api/answers/ disagree: "
+                         f"modules not listed {sorted(present - set(ANSWER_MODULES))}, "
+                         f"listed but missing {sorted(set(ANSWER_MODULES) - present)}")
+    return [importlib.import_module(f"{answers.__name__}.{name}") for name in ANSWER_MODULES]
+
+
 def schemas() -> Dict[str, Any]:
     """Every named schema: the Structs' (with their examples) and the named plain types."""
-    declared = structs(shapes) + structs(answers)
+    declared = structs(shapes) + [cls for module in answer_modules() for cls in structs(module)]
     _, components = msgspec.json.schema_components(declared + [shapes.AdjustmentRequest], ref_template=REF)
     for cls in declared:
         examples = cls.__dict__.get("examples")

@@ -2,8 +2,8 @@
 shared error answers, and each operation's summary, description and answers.
 
 Read by devtools/openapi.py (``make openapi``), which adds what is declared elsewhere: the schemas
-(chalicelib/api/shapes.py for requests, chalicelib/api/answers.py for responses, named here by their
-Struct's name), each operation's id (its view function in app.py), its security
+(chalicelib/api/shapes.py for requests, the modules of chalicelib/api/answers/ for responses, named here
+by their Struct's name), each operation's id (its view function in app.py), its security
 (chalicelib/api/auth.py), its path parameters (``PATH_PARAMETERS``) and, on /v1/admin, the
 ``X-Operator`` header. An operation here lists its answers by status as (words, schema) and its
 error statuses, each answered by the shared response of ``ERRORS``. A route without an entry

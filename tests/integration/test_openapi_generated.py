@@ -11,6 +11,7 @@ def test_the_committed_document_is_the_generated_one():
 
 
 def test_the_lambda_never_imports_the_generator_or_the_response_declarations():
+    """Neither devtools nor the chalicelib.api.answers package or any of its modules."""
     import subprocess
     import sys
 
@@ -18,3 +19,13 @@ def test_the_lambda_never_imports_the_generator_or_the_response_declarations():
               "print(sorted(m for m in sys.modules if m.startswith(('devtools', 'chalicelib.api.answers'))))")
     loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+def test_every_module_of_the_answers_package_feeds_the_document():
+    import pkgutil
+
+    from chalicelib.api import answers
+
+    listed = [module.__name__ for module in openapi.answer_modules()]
+    assert sorted(listed) == sorted(f"chalicelib.api.answers.{info.name}" for info in pkgutil.iter_modules(answers.__path__))
+    assert all(openapi.structs(module) for module in openapi.answer_modules())
