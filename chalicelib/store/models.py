@@ -1,4 +1,5 @@
-"""The single table, as PynamoDB models. The only module that knows attribute names.
+"""The single table, as PynamoDB models: with table_item.py (the keys and the base item) and
+job_models.py (imports, the events consumer), the only modules that know attribute names.
 
 Key layout (readable in the AWS console; see docs/data-model.md):
 
@@ -40,8 +41,6 @@ ledger, however long the history.
 from __future__ import annotations
 
 from pynamodb.attributes import (
-    BinaryAttribute,
-    DiscriminatorAttribute,
     JSONAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -49,72 +48,18 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
-from pynamodb.models import Model
 
-from ..config import settings
-
-PROFILE_SK = "PROFILE"
-MONTH_PREFIX = "PROFILE#MONTH#"
-PROMO_USE_PREFIX = "PROFILE#PROMO#"
-ADDRESS_PREFIX = "PROFILE#ADDR#"
-DECISION_PREFIX = "DECISION#"
-RULES_PK = "RULES"
-RULES_CURRENT_SK = "CURRENT"
-LEDGER_PREFIX = "LEDGER#"
-ORDER_SK = "ORDER"
-EVENT_PREFIX = "EVENT#"
-DAY_PREFIX = "DAY#"
-ADJUSTMENT_PREFIX = "ADJUSTMENT#"  # an operator's adjustment, by its client-chosen id
-AUDIT_PREFIX = "AUDIT#"  # what the system audits itself (erasure, merge): no client id can reach it
-CREDIT_GRANT_PREFIX = "PROFILE#CREDIT#"
-CREDIT_MOVEMENT_PREFIX = "CREDIT#"
-CREDIT_EXPIRY_PREFIX = "EXPIRY#CREDIT#"
-IDENTITY_SK = "IDENTITY"
-MATCH_PREFIX = "MATCH#"
-
-
-def key_range(prefix: str):
-    """``sk BETWEEN prefix AND prefix~``: the items whose sort key starts with ``prefix``.
-
-    Same result as ``begins_with`` in DynamoDB; written this way because DynamoDB Local
-    answers ``begins_with`` by scanning the whole partition (11 ms instead of 2 ms on a
-    20,000-item partition), which would make local tests and benchmarks lie.
-    """
-    return TableItem.sk.between(prefix, prefix + "~")
-
-
-def customer_pk(customer_id: str) -> str:
-    return f"CUSTOMER#{customer_id}"
-
-
-def identity_pk(key_hash: str) -> str:
-    return f"IDENTITY#{key_hash}"
-
-
-def order_pk(order_id: str) -> str:
-    return f"ORDER#{order_id}"
-
-
-class TableItem(Model):
-    """Every item of the table: the keys and the type discriminator."""
-
-    class Meta:
-        table_name = settings().table_name
-        region = settings().region
-        host = settings().dynamodb_endpoint
-        connect_timeout_seconds = 2
-        read_timeout_seconds = 4
-        max_retry_attempts = 2
-        stream_view_type = "NEW_AND_OLD_IMAGES"  # the source of domain events (docs/events.md)
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
-    item_type = DiscriminatorAttribute()
-
-    @classmethod
-    def _get_connection(cls):  # type: ignore[override]
-        """One connection (one botocore client and pool) for every item type of the table."""
-        return Model._get_connection.__func__(TableItem)  # type: ignore[attr-defined]
+from .job_models import (  # noqa: F401 (re-exported: callers read models.<name>)
+    TIER_WATCH_SK, IMPORT_REPORT_SK, IMPORT_STATUS_SK, IMPORT_CHUNK_PREFIX, IMPORT_FAILED_PREFIX,
+    TierWatchItem, ImportReportItem, ImportStatusItem, ImportChunkItem, ImportFailedChunkItem,
+)
+from .table_item import (  # noqa: F401 (re-exported: callers read models.<name>)
+    PROFILE_SK, MONTH_PREFIX, PROMO_USE_PREFIX, ADDRESS_PREFIX, DECISION_PREFIX, RULES_PK,
+    RULES_CURRENT_SK, LEDGER_PREFIX, ORDER_SK, EVENT_PREFIX, DAY_PREFIX, ADJUSTMENT_PREFIX, AUDIT_PREFIX,
+    CREDIT_GRANT_PREFIX, CREDIT_MOVEMENT_PREFIX, CREDIT_EXPIRY_PREFIX, IDENTITY_SK, MATCH_PREFIX,
+    key_range, customer_pk, identity_pk, order_pk, adjustment_sk, audit_sk, address_sk, promotion_pk,
+    rules_version_sk, configure, TableItem,
+)
 
 
 class EmailIndex(GlobalSecondaryIndex):
@@ -398,121 +343,6 @@ class RulesItem(TableItem, discriminator="rules"):
     document = JSONAttribute()
     created_at = UTCDateTimeAttribute()
     created_by = UnicodeAttribute(null=True)
-
-
-def adjustment_sk(adjustment_id: str) -> str:
-    return ADJUSTMENT_PREFIX + adjustment_id
-
-
-def audit_sk(kind: str, subject: str = "") -> str:
-    """``AUDIT#ERASURE``, ``AUDIT#MERGE#<source>``: the system's own audit records, kept out of
-    the ``ADJUSTMENT#`` range so a client-chosen ``adjustment_id`` can never take their key."""
-    return AUDIT_PREFIX + kind.upper() + (f"#{subject}" if subject else "")
-
-
-def address_sk(address_id: str) -> str:
-    return ADDRESS_PREFIX + address_id
-
-
-def promotion_pk(code: str) -> str:
-    return f"PROMOTION#{code.upper()}"
-
-
-def rules_version_sk(version: int) -> str:
-    return f"VERSION#{version:010d}"
-
-
-def configure(table_name: str, region: str, host: str | None) -> None:
-    """Point every model at a table (tests and tools switch between moto and DynamoDB Local)."""
-    TableItem.Meta.table_name = table_name
-    TableItem.Meta.region = region
-    TableItem.Meta.host = host
-    TableItem._connection = None
-
-
-TIER_WATCH_SK = "EVENTS#TIER"
-IMPORT_REPORT_SK = "REPORT"
-
-
-class TierWatchItem(TableItem, discriminator="tier_watch"):
-    """The events consumer's view of one customer's tier inputs and the tier it last announced
-    (chalicelib/domain/events.py: TierWatch). Outside ``PROFILE``: quotes never read it."""
-
-    customer_id = UnicodeAttribute()
-    watch = JSONAttribute()
-    sequence = UnicodeAttribute()  # the last stream sequence number applied
-
-
-class ImportReportItem(TableItem, discriminator="import_report"):
-    """``IMPORT#<import_id>`` / ``REPORT``: an import's counts and where its full report is,
-    written once when the import has committed (the source of ``import.finished``)."""
-
-    import_id = UnicodeAttribute()
-    finished_at = UTCDateTimeAttribute()
-    rows = NumberAttribute(default=0)
-    imported = NumberAttribute(default=0)
-    already_present = NumberAttribute(default=0)
-    rejected = NumberAttribute(default=0)
-    customers = NumberAttribute(default=0)
-    report_location = UnicodeAttribute(null=True)
-
-
-IMPORT_STATUS_SK = "STATUS"
-IMPORT_CHUNK_PREFIX = "CHUNK#"
-IMPORT_FAILED_PREFIX = "FAILED#"
-
-
-class ImportStatusItem(TableItem, discriminator="import_status"):
-    """``IMPORT#<import_id>`` / ``STATUS``: a fanned-out import's plan and running totals, each
-    counter changed by ``ADD`` in the transaction that records one chunk (store/imports.py)."""
-
-    import_id = UnicodeAttribute()
-    source = JSONAttribute()  # where the file is: {"kind": "s3", "bucket", "key"} or {"kind": "file", "path"}
-    planned_at = UTCDateTimeAttribute()  # the import's clock: every chunk parses and records with it
-    chunks_planned = NumberAttribute(default=0)
-    rows_planned = NumberAttribute(default=0)  # lines after the header, blank ones included
-    chunks_done = NumberAttribute(default=0)
-    chunks_failed = NumberAttribute(default=0)
-    rows = NumberAttribute(default=0)
-    imported = NumberAttribute(default=0)
-    already_present = NumberAttribute(default=0)
-    rejected = NumberAttribute(default=0)
-    customers = NumberAttribute(default=0)
-    file_error = UnicodeAttribute(null=True)
-    report_location = UnicodeAttribute(null=True)
-    # Set once every chunk's message is sent. A planner killed before that leaves it unset, and
-    # the notification's retry sends the chunks not yet recorded instead of planning nothing.
-    dispatched_at = UTCDateTimeAttribute(null=True)
-
-
-class ImportChunkItem(TableItem, discriminator="import_chunk"):
-    """``IMPORT#<import_id>`` / ``CHUNK#<n>``: one chunk recorded as done (written only if
-    absent, with the totals' ADD: a redelivered chunk counts once). ``partial`` holds the
-    chunk's rejected rows and notes, zlib-compressed JSON, for the merged report."""
-
-    import_id = UnicodeAttribute()
-    chunk = NumberAttribute()
-    first_line = NumberAttribute()
-    last_line = NumberAttribute()
-    rows = NumberAttribute(default=0)
-    imported = NumberAttribute(default=0)
-    already_present = NumberAttribute(default=0)
-    rejected = NumberAttribute(default=0)
-    customers = NumberAttribute(default=0)
-    seconds = NumberAttribute(default=0)
-    partial = BinaryAttribute(null=True, legacy_encoding=False)
-
-
-class ImportFailedChunkItem(TableItem, discriminator="import_failed_chunk"):
-    """``IMPORT#<import_id>`` / ``FAILED#<n>``: a chunk that failed its last delivery and went
-    to the dead-letter queue; its lines were not imported (the report says so)."""
-
-    import_id = UnicodeAttribute()
-    chunk = NumberAttribute()
-    first_line = NumberAttribute()
-    last_line = NumberAttribute()
-    reason = UnicodeAttribute()
-    failed_at = UTCDateTimeAttribute()
 
 
 class IdentityItem(TableItem, discriminator="identity"):
