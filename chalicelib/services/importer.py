@@ -25,6 +25,7 @@ from ..config import settings
 from ..domain.customer import CustomerStats
 from ..domain.errors import LoyaltyError
 from ..domain.ledger import OrderEvent, OrderSubmission
+from ..store import addresses as addresses_store
 from ..store import customers as customers_store
 from ..store import orders as orders_store
 from ..store.retry import with_retries
@@ -149,8 +150,9 @@ def _readable(rows: Iterable[Union[ImportRow, RejectedRow]], report: ImportRepor
 def _write(rows: List[_Row], now: datetime, report: ImportReport, progress: Callable[[int], None],
            workers: int) -> None:
     """Write a batch of rows: one BatchGet for the orders already present, one for the
-    customers' profiles, then each customer's orders in its own transactions. Customers are
-    independent, so they are written in parallel; one customer's chunks stay in order."""
+    customers' profiles and the address book entries the rows ship to, then each customer's
+    orders in its own transactions. Customers are independent, so they are written in
+    parallel; one customer's chunks stay in order."""
     present = orders_store.existing_order_hashes([row.new_order.state.order.order_id for row in rows])
     by_customer: "OrderedDict[str, List[_Row]]" = OrderedDict()
     for row in rows:
@@ -160,9 +162,13 @@ def _write(rows: List[_Row], now: datetime, report: ImportReport, progress: Call
             progress(1)
             continue
         by_customer.setdefault(row.customer_id, []).append(row)
-    observed = customers_store.load_profile_stats_many(list(by_customer))
+    observed, observed_addresses = customers_store.load_write_state_many(
+        list(by_customer), [(customer_id, address_id) for customer_id, customer_rows in by_customer.items()
+                            for address_id in _address_ids(customer_rows)])
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_write_customer, customer_id, customer_rows, observed.get(customer_id), now)
+        futures = [pool.submit(_write_customer, customer_id, customer_rows, observed.get(customer_id),
+                               {address_id: times for (owner, address_id), times in observed_addresses.items()
+                                if owner == customer_id}, now)
                    for customer_id, customer_rows in by_customer.items()]
         for future in as_completed(futures):
             outcome = future.result()  # a bug raises here; a busy table is reported per row below
@@ -173,13 +179,20 @@ def _write(rows: List[_Row], now: datetime, report: ImportReport, progress: Call
             progress(outcome.rows)
 
 
+def _address_ids(rows: List[_Row]) -> List[str]:
+    """The address book entries these rows ship to, each once."""
+    return list(dict.fromkeys(row.new_order.address_use.address_id for row in rows
+                              if row.new_order.address_use is not None))
+
+
 def _write_customer(customer_id: str, rows: List[_Row], observed: Optional[CustomerStats],
-                    now: datetime) -> ImportReport:
+                    observed_addresses: Dict[str, addresses_store.AddressTimes], now: datetime) -> ImportReport:
     outcome = ImportReport(rows=len(rows))
     profile = _newest_profile(customer_id, rows, outcome.notes)
     for chunk in _chunks(rows):
         try:
-            observed = _commit_chunk(customer_id, chunk, now, outcome, observed, with_lookup_hashes(profile))
+            observed, observed_addresses = _commit_chunk(customer_id, chunk, now, outcome, observed,
+                                                         observed_addresses, with_lookup_hashes(profile))
         except LoyaltyError as error:  # e.g. DynamoDB stayed busy past the retry budget
             outcome.rejected.extend({"line": row.line, "reason": f"not written: {error.message}"} for row in chunk)
         profile = {}
@@ -242,18 +255,25 @@ def _chunks(rows: List[_Row]) -> Iterator[List[_Row]]:
 
 
 def _commit_chunk(customer_id: str, chunk: List[_Row], now: datetime, report: ImportReport,
-                  observed: Optional[CustomerStats], profile: Dict[str, object]) -> Optional[CustomerStats]:
-    """Commit one transaction's worth of a customer's orders; returns what the profile now
-    looks like as far as the next chunk's first/last-order condition needs."""
+                  observed: Optional[CustomerStats], observed_addresses: Dict[str, addresses_store.AddressTimes],
+                  profile: Dict[str, object]
+                  ) -> Tuple[Optional[CustomerStats], Dict[str, addresses_store.AddressTimes]]:
+    """Commit one transaction's worth of a customer's orders; returns what the profile and the
+    address book entries now look like as far as the next chunk's conditions need."""
     remaining = list(chunk)
     base = settings().base_currency
-    known = [observed]  # what the batch read; any retry reads the profile afresh
+    known = [(observed, observed_addresses)]  # what the batch read; any retry reads both afresh
 
     while remaining:
         def attempt() -> None:
-            stats = known.pop() if known else customers_store.load_profile_stats(customer_id)
-            orders_store.commit_orders(customer_id, [row.new_order for row in remaining], stats, now, base,
-                                       profile_fields=profile, identity=contact_identity(profile))
+            nonlocal observed, observed_addresses
+            if known:
+                observed, observed_addresses = known.pop()
+            else:  # a conflict (another chunk of this customer, a racing order or event): read again
+                observed, observed_addresses = customers_store.load_write_state(customer_id, _address_ids(remaining))
+            orders_store.commit_orders(customer_id, [row.new_order for row in remaining], observed, now, base,
+                                       profile_fields=profile, identity=contact_identity(profile),
+                                       observed_addresses=observed_addresses)
 
         try:
             with_retries(attempt, budget_seconds=max(settings().retry_budget_seconds, 30))
@@ -264,8 +284,17 @@ def _commit_chunk(customer_id: str, chunk: List[_Row], now: datetime, report: Im
             remaining = [r for r in remaining if r.new_order.state.order.order_id not in present]
             continue
         report.imported += len(remaining)
-        return _widened(observed, remaining)
-    return observed
+        return _widened(observed, remaining), _addresses_after(observed_addresses, remaining)
+    return observed, observed_addresses
+
+
+def _addresses_after(observed: Dict[str, addresses_store.AddressTimes], rows: List[_Row]
+                     ) -> Dict[str, addresses_store.AddressTimes]:
+    """The address book entries' times after these rows, without reading them again."""
+    after = dict(observed)
+    for use in addresses_store.merged_address_uses(row.new_order.address_use for row in rows):
+        after[use.address_id] = addresses_store.times_after(after.get(use.address_id, addresses_store.NO_ENTRY), use)
+    return after
 
 
 def _widened(observed: Optional[CustomerStats], rows: List[_Row]) -> CustomerStats:

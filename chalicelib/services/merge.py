@@ -29,6 +29,7 @@ from ..store import ledger as ledger_store
 from ..store import merge as merge_store
 from ..store import orders as orders_store
 from ..store import transactions as transactions_store
+from ..store.addresses import NO_ENTRY
 from ..store.retry import RetryableConflict, cancellation_codes, with_retries
 from .address_book import address_use
 
@@ -108,9 +109,11 @@ def _move_one(order_id: str, source: str, target: str, now: datetime) -> int:
         return 0
     entries = merge_store.ledger_by_order(source).get(order_id, [])
     state = orders_store.order_state(order)
+    use = address_use(state.order, state)
+    observed_target, observed_addresses = customers_store.load_write_state(target, [use.address_id] if use else [])
     try:
-        merge_store.move_order(order, entries, source, target, _contribution(order, entries),
-                               customers_store.load_profile_stats(target), now, address_use(state.order, state))
+        merge_store.move_order(order, entries, source, target, _contribution(order, entries), observed_target, now,
+                               use, observed_addresses.get(use.address_id, NO_ENTRY) if use else NO_ENTRY)
     except TransactWriteError as error:
         if "ConditionalCheckFailed" in cancellation_codes(error):
             raise RetryableConflict(f"order {order_id} or the target changed during the merge") from error

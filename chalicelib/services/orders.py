@@ -32,6 +32,7 @@ from ..domain.ledger import (
 from ..domain.times import iso_utc
 from ..domain.money import format_money
 from ..domain.money_json import decision_json, order_line_json
+from ..store import addresses as addresses_store
 from ..store import customers as customers_store
 from ..store import ledger as ledger_store
 from ..store import orders as orders_store
@@ -60,8 +61,11 @@ def record_order(customer_id: str, request: OrderSubmission, *, now: Optional[da
         raise
     base = new_order.state.order.base_currency
 
+    shipped_to = [new_order.address_use.address_id] if new_order.address_use else []
+
     def attempt() -> None:
-        observed = customers_store.load_profile_stats(customer_id)
+        # One read either way: the profile alone, or with the address book entry it ships to.
+        observed, observed_addresses = customers_store.load_write_state(customer_id, shipped_to)
         spend = None
         if decided and decided.credit and decided.credit["applied"]:
             try:
@@ -73,7 +77,7 @@ def record_order(customer_id: str, request: OrderSubmission, *, now: Optional[da
                 raise
             new_order.result["credit"] = credit.order_credit_json(new_order.credit)
         orders_store.commit_orders(customer_id, [new_order], observed, now, base, promotion_claims=claims,
-                                   credit_spend=spend)
+                                   credit_spend=spend, observed_addresses=observed_addresses)
 
     try:
         with_retries(attempt, budget_seconds=settings().retry_budget_seconds)
@@ -278,11 +282,14 @@ def record_event(customer_id: str, order_id: str, event: OrderEvent, canonical: 
             span = _span_without(customer_id, order)
         first_delivery = event.type == "delivered" and stored.state.delivered_at is None
         delivered_to = address_book.delivery_use(order, event.at) if first_delivery else None
+        observed_address = (addresses_store.load_address_times(customer_id, delivered_to.address_id)
+                            if delivered_to else addresses_store.NO_ENTRY)
         try:
             released = (stored.decision or {}).get("claimed", []) if event.type == "cancelled" else []
             orders_store.commit_event(stored, outcome.state, event.event_id, event.type, request_hash, result,
                                       entry, outcome.delta, now, span, discount_taken_back=taken,
-                                      address_use=delivered_to, released_claims=released,
+                                      address_use=delivered_to, observed_address=observed_address,
+                                      released_claims=released,
                                       credit=credit_record if credit_back else None, credit_back=credit_back)
         except transactions_store.EventAlreadyExists:
             return 200, earlier_answer() or {}

@@ -13,6 +13,7 @@ from .models import (
     AddressItem, CreditGrantItem, DAY_PREFIX, MonthItem, PROFILE_SK, ProfileItem, PromotionUseItem,
     PurchaseDayItem, TableItem, customer_pk, key_range,
 )
+from .addresses import AddressTimes, address_keys_of, address_times
 from .credit import grant_from
 from .identity import add_identity
 from .transactions import transact
@@ -117,9 +118,36 @@ def load_profile_stats(customer_id: str) -> Optional[CustomerStats]:
 
 def load_profile_stats_many(customer_ids: Sequence[str]) -> Dict[str, CustomerStats]:
     """Aggregates (without months) of the customers that exist, by BatchGetItem."""
+    return load_write_state_many(customer_ids, ())[0]
+
+
+def load_write_state_many(customer_ids: Sequence[str], addresses: Sequence[Tuple[str, str]]
+                          ) -> Tuple[Dict[str, CustomerStats], Dict[Tuple[str, str], AddressTimes]]:
+    """What an order writer conditions on, in one consistent BatchGetItem (per 100 keys): the
+    aggregates (without months) of the customers that exist, and the times of the address book
+    entries ``(customer_id, address_id)`` that exist."""
     keys = [(customer_pk(customer_id), PROFILE_SK) for customer_id in dict.fromkeys(customer_ids)]
-    return {item.customer_id: customer_from(item, {}, item.base_currency or "").stats
-            for item in ProfileItem.batch_get(keys, consistent_read=True)}
+    keys += [key for customer_id, address_id in dict.fromkeys(addresses)
+             for key in address_keys_of(customer_id, [address_id])]
+    stats: Dict[str, CustomerStats] = {}
+    times: Dict[Tuple[str, str], AddressTimes] = {}
+    for item in TableItem.batch_get(keys, consistent_read=True):
+        if isinstance(item, ProfileItem):
+            stats[item.customer_id] = customer_from(item, {}, item.base_currency or "").stats
+        elif isinstance(item, AddressItem):
+            times[(item.customer_id, item.address_id)] = address_times(item)
+    return stats, times
+
+
+def load_write_state(customer_id: str, address_ids: Sequence[str]
+                     ) -> Tuple[Optional[CustomerStats], Dict[str, AddressTimes]]:
+    """:func:`load_write_state_many` for one customer: its aggregates (None for a new customer)
+    and the times of its address book entries named, by address id. A GetItem when no address
+    is named, one BatchGetItem otherwise."""
+    if not address_ids:
+        return load_profile_stats(customer_id), {}
+    stats, times = load_write_state_many([customer_id], [(customer_id, a) for a in address_ids])
+    return stats.get(customer_id), {address_id: value for (_, address_id), value in times.items()}
 
 
 def save_profile(customer_id: str, fields: Dict[str, object], now: datetime, base_currency: str,

@@ -14,7 +14,7 @@ from .models import (
     AdjustmentItem, LEDGER_PREFIX, LedgerItem, ORDER_SK, OrderItem, PROFILE_SK, PROMO_USE_PREFIX, ProfileItem,
     PromotionUseItem, adjustment_sk, audit_sk, customer_pk, key_range, order_pk,
 )
-from .addresses import AddressUse, address_update
+from .addresses import NO_ENTRY, AddressTimes, AddressUse, address_update
 from .aggregates import AggregateChange, counter_actions, month_updates, span_update
 from .ledger import ledger_item
 from .retry import RetryableConflict, cancellation_codes
@@ -45,17 +45,21 @@ def get_order_items(order_ids: Sequence[str]) -> Dict[str, OrderItem]:
 
 def move_order(order: OrderItem, entries: Sequence[LedgerItem], source: str, target: str,
                change: AggregateChange, observed_target: Optional[CustomerStats], now: datetime,
-               address_use: Optional[AddressUse]) -> None:
+               address_use: Optional[AddressUse], observed_address: AddressTimes = NO_ENTRY) -> None:
     """Move one order and its ledger entries from ``source`` to ``target`` in one transaction:
     the order is re-pointed only if it still belongs to ``source`` (so a rerun skips it), the
     entries are copied to the target and deleted from the source, and both customers'
-    aggregates change by exactly what the order contributed."""
-    plan_order_move(order, entries, source, target, change, observed_target, address_use).commit()
+    aggregates change by exactly what the order contributed. ``observed_address`` is what was
+    read of the target's entry for ``address_use`` (its times only move outwards, conditioned
+    on that read: see :func:`.addresses.address_update`)."""
+    plan_order_move(order, entries, source, target, change, observed_target, address_use,
+                    observed_address).commit()
 
 
 def plan_order_move(order: OrderItem, entries: Sequence[LedgerItem], source: str, target: str,
                     change: AggregateChange, observed_target: Optional[CustomerStats],
-                    address_use: Optional[AddressUse]) -> PlannedTransaction:
+                    address_use: Optional[AddressUse], observed_address: AddressTimes = NO_ENTRY
+                    ) -> PlannedTransaction:
     """The transaction :func:`move_order` sends; its length is the number of items it holds
     (two per ledger entry, the order, two profiles, their days and months, the address, and
     two per promotion use still counted)."""
@@ -83,7 +87,7 @@ def plan_order_move(order: OrderItem, entries: Sequence[LedgerItem], source: str
     month_updates(tx, target, change)
     month_updates(tx, source, negative)
     if address_use is not None:
-        address_update(tx, target, address_use)
+        address_update(tx, target, address_use, observed_address)
     # A cancelled order's uses were given back by its cancellation: nothing left to move.
     claims = [] if order.status == "cancelled" else (order.decision or {}).get("claimed", [])
     for claim in claims:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from pynamodb.exceptions import TransactWriteError
 
@@ -17,7 +17,7 @@ from ..domain.ledger import LedgerEntry, Order, OrderLine, OrderState, StatsDelt
 from .models import (
     LedgerItem, ORDER_SK, OrderEventItem, OrderItem, PROFILE_SK, ProfileItem, customer_pk, order_pk,
 )
-from .addresses import AddressUse, address_keys, address_update, merged_address_uses
+from .addresses import NO_ENTRY, AddressTimes, AddressUse, address_keys, address_update, merged_address_uses
 from .aggregates import AggregateChange, counter_actions, month_updates, span_update
 from .credit import CreditBack, CreditChanged, CreditSpend, give_back_credit, spend_credit
 from .customers import fill_actions, first_seen_update, profile_identity_actions
@@ -109,8 +109,13 @@ def commit_orders(
     promotion_claims: Sequence[PromotionClaim] = (),
     credit_spend: Optional[CreditSpend] = None,
     identity: Optional[Dict[str, str]] = None,
+    observed_addresses: Optional[Mapping[str, AddressTimes]] = None,
 ) -> None:
     """Record orders of one customer in one transaction, with their ledger entries and aggregates.
+
+    ``observed_addresses`` is what the caller read of the address book entries the orders
+    ship to (by address id; one not named was read as absent): each entry's ``first_used_at``
+    only moves earlier and ``last_delivery_at`` only later, conditioned on what was read.
 
     ``identity`` (keyed hash -> kind: the import file's email and phone) and the keys of
     addresses delivered to are listed on the identity index in the same transaction.
@@ -127,7 +132,8 @@ def commit_orders(
 
     Raises :class:`OrdersAlreadyExist` naming the order ids already recorded (nothing is
     written then), or :class:`RetryableConflict` when the profile changed since
-    ``observed`` was read in a way that matters (the first or last order time).
+    ``observed`` was read in a way that matters (the first or last order time), or an address
+    book entry's times since ``observed_addresses`` were read.
     """
     change = AggregateChange()
     entries: List[Tuple[LedgerEntry, str]] = []
@@ -161,7 +167,7 @@ def commit_orders(
             )
             month_updates(tx, customer_id, change)
             for use in addresses:
-                address_update(tx, customer_id, use)
+                address_update(tx, customer_id, use, (observed_addresses or {}).get(use.address_id, NO_ENTRY))
             claim_promotions(tx, customer_id, promotion_claims)
             if credit_spend is not None:
                 spend_credit(tx, credit_spend)
@@ -177,7 +183,10 @@ def commit_orders(
         profile_index = len(orders) + len(entries) + (1 if credit_spend is not None else 0)
         if len(codes) > profile_index and codes[profile_index] == "ConditionalCheckFailed":
             raise RetryableConflict("profile changed since it was read") from error
-        claims_start = profile_index + 1 + len(change.days) + len(change.months) + len(addresses)
+        addresses_start = profile_index + 1 + len(change.days) + len(change.months)
+        claims_start = addresses_start + len(addresses)
+        if "ConditionalCheckFailed" in codes[addresses_start:claims_start]:
+            raise RetryableConflict("an address book entry changed since it was read") from error
         claim_reasons = claim_failure_reasons(promotion_claims)
         for (claim, reason), code in zip(claim_reasons, codes[claims_start:]):
             if code == "ConditionalCheckFailed":
@@ -200,6 +209,7 @@ def commit_event(
     span: Optional[Tuple[Optional[datetime], Optional[datetime], int]] = None,
     discount_taken_back: Optional[Dict[str, int]] = None,
     address_use: Optional[AddressUse] = None,
+    observed_address: AddressTimes = NO_ENTRY,
     released_claims: Sequence[dict] = (),
     credit: Optional[dict] = None,
     credit_back: Optional[CreditBack] = None,
@@ -209,6 +219,8 @@ def commit_event(
 
     ``span`` (first, last, profile version) is given when a cancellation moves the customer's
     first or last order time; the profile update is then conditioned on that version.
+    ``observed_address`` is what the caller read of ``address_use``'s entry (its
+    ``last_delivery_at`` only moves later, see :func:`.addresses.address_update`).
     """
     order = new_state.order
     change = AggregateChange()
@@ -250,7 +262,7 @@ def commit_event(
                       condition=profile_condition)
             month_updates(tx, order.customer_id, change)
             if address_use is not None:
-                address_update(tx, order.customer_id, address_use)
+                address_update(tx, order.customer_id, address_use, observed_address)
             release_claims(tx, order.customer_id, released_claims)
             if credit_back is not None:
                 give_back_credit(tx, credit_back)

@@ -192,3 +192,60 @@ def test_a_quotes_only_key_learns_no_stored_address_or_history_from_address_trus
     view = raw_client.http.get("/v1/admin/customers/meadow").json_body
     staff = " ".join(reason["message"] for d in view["decisions"] for reason in d["address_trust"]["reasons"])
     assert "Meadow" in staff and "chargeback" in staff
+
+
+HOME = {"line1": "27 Meadow Lane", "city": "Harrogate", "postcode": "HG1 2AB", "country": "GB"}
+WORK = {"line1": "3 Station Parade", "city": "Harrogate", "postcode": "HG1 1TT", "country": "GB"}
+CABIN = {"line1": "1 Lakeside", "city": "Keswick", "postcode": "CA12 5DJ", "country": "GB"}
+
+
+def address_book(table):
+    items = boto3.client("dynamodb").scan(TableName=table)["Items"]
+    return {json.loads(item["address"]["S"])["line1"]: item for item in items if item["item_type"]["S"] == "address"}
+
+
+def test_an_imported_history_moves_an_address_back_to_its_first_order_and_it_is_no_longer_new(client, table):
+    """The founding story at the address level: a regular orders through the API today (twice,
+    home and work), then the store imports his history since 2019. Both addresses were first
+    used in 2019, so neither counts as new: a quote to a third address finds no burst of new
+    addresses (two "new" ones would cost points)."""
+    import io
+
+    from chalicelib.api.import_rows import read_import_file
+    from chalicelib.services.importer import import_orders
+
+    for number, address in enumerate((HOME, WORK)):
+        body = order_body(f"today-{number}", (NOW - timedelta(hours=2)).isoformat(), shipping_address=address)
+        assert post(client, "/v1/customers/ben/orders", body).status_code == 201
+    rows = ["customer_id,order_id,placed_at,currency,total_amount,status,delivered_at,sku,category,"
+            "shipping_line1,shipping_city,shipping_postcode,shipping_country"]
+    for year in range(2019, 2026):
+        for number, address in enumerate((HOME, WORK)):
+            rows.append(f"ben,h-{year}-{number},{year}-03-0{number + 1}T10:00:00Z,GBP,5000,delivered,"
+                        f"{year}-03-0{number + 4}T10:00:00Z,SHOE,running-shoes,{address['line1']},"
+                        f"{address['city']},{address['postcode']},GB")
+    report = import_orders(read_import_file(io.StringIO("\n".join(rows) + "\n"), "history.csv", NOW), now=NOW)
+    assert report.imported == 14 and not report.rejected
+
+    book = address_book(table)
+    assert book[HOME["line1"]]["first_used_at"]["S"].startswith("2019-03-01T10:00:00")
+    assert book[WORK["line1"]]["first_used_at"]["S"].startswith("2019-03-02T10:00:00")
+    assert book[HOME["line1"]]["last_delivery_at"]["S"].startswith("2025-03-04T10:00:00")
+    trust = quote(client, "ben", CABIN)["address_trust"]
+    assert not [reason for reason in trust["reasons"] if reason["code"] == "NEW_ADDRESS_BURST"], trust
+
+
+def test_a_late_delivered_event_for_an_older_order_does_not_move_the_last_delivery_back(client, table):
+    for number, days_ago in enumerate((60, 30)):
+        body = order_body(f"late-{number}", (NOW - timedelta(days=days_ago)).isoformat(), shipping_address=HOME)
+        assert post(client, "/v1/customers/ben/orders", body).status_code == 201
+    newest = (NOW - timedelta(days=28)).replace(microsecond=0)
+    delivered = {"event_id": "d", "type": "delivered", "at": newest.isoformat()}
+    assert post(client, "/v1/customers/ben/orders/late-1/events", delivered).status_code == 201
+    late = {"event_id": "d", "type": "delivered", "at": (NOW - timedelta(days=58)).isoformat()}
+    assert post(client, "/v1/customers/ben/orders/late-0/events", late).status_code == 201  # the webhook came late
+
+    entry = address_book(table)[HOME["line1"]]
+    assert entry["last_delivery_at"]["S"].startswith(newest.strftime("%Y-%m-%dT%H:%M:%S"))
+    assert entry["deliveries_confirmed"]["N"] == "2"
+    assert entry["first_used_at"]["S"].startswith((NOW - timedelta(days=60)).strftime("%Y-%m-%dT%H:%M:%S"))
