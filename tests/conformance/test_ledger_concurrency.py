@@ -172,3 +172,56 @@ def test_thirty_racing_commits_against_a_budget_of_ten_give_exactly_ten(local_ta
         if status == 409:
             with pytest.raises(NotFound):
                 customers.customer_summary(f"racer-{n}", now=now)
+
+
+HOME = {"line1": "27 Meadow Lane", "city": "Harrogate", "postcode": "HG1 2AB", "country": "GB"}
+
+
+@pytest.mark.parametrize("round_", range(2))
+def test_writers_racing_on_one_address_entry_keep_the_earliest_use_and_the_latest_delivery(local_table, round_):
+    """API orders, an import of older history and late ``delivered`` webhooks all write the same
+    address book entry at once, newest first where it hurts: the entry ends at the earliest
+    order and the latest delivery (an update expression has no min or max; the conditions do)."""
+    import io
+    import threading
+
+    from chalicelib.api.import_rows import read_import_file
+    from chalicelib.services.importer import import_orders
+
+    rng = random.Random(round_)
+    placed = sorted((NOW - timedelta(days=rng.randint(3, 400), minutes=n) for n in range(8)), reverse=True)
+    start = threading.Barrier(9)
+
+    def api_order(n):
+        body = {"order_id": f"o-{n}", "placed_at": placed[n].isoformat(), "currency": "GBP",
+                "lines": [{"sku": "SHOE", "category": "running-shoes", "quantity": 1, "unit_amount": 1999}],
+                "total_amount": 1999, "shipping_address": HOME}
+        start.wait()
+        assert orders.record_order("c-1", parse_order(body, NOW), now=NOW)[0] == 201
+
+    history = ["customer_id,order_id,placed_at,currency,total_amount,status,delivered_at,sku,category,"
+               "shipping_line1,shipping_city,shipping_postcode,shipping_country"]
+    history += [f"c-1,h-{year},{year}-06-01T10:00:00Z,GBP,5000,delivered,{year}-06-03T10:00:00Z,S,c,"
+                f"{HOME['line1']},{HOME['city']},{HOME['postcode']},GB" for year in (2019, 2021, 2023)]
+
+    def import_history():
+        start.wait()
+        report = import_orders(read_import_file(io.StringIO("\n".join(history)), "h.csv", NOW), now=NOW)
+        assert report.imported == 3 and not report.rejected
+
+    run_parallel([lambda n=n: api_order(n) for n in range(8)] + [import_history], threads=9)
+
+    delivered = [placed[n] + timedelta(days=2) for n in range(8)]
+    webhooks = threading.Barrier(8)
+
+    def deliver(n):
+        event, canonical = parse_event({"event_id": "d", "type": "delivered", "at": delivered[n].isoformat()}, NOW)
+        webhooks.wait()
+        assert orders.record_event("c-1", f"o-{n}", event, canonical, now=NOW)[0] == 201
+
+    run_parallel([lambda n=n: deliver(n) for n in range(8)], threads=8)
+
+    [entry] = list(models.AddressItem.scan())
+    assert entry.first_used_at == datetime(2019, 6, 1, 10, 0, tzinfo=timezone.utc)
+    assert entry.last_delivery_at == max(delivered)
+    assert (int(entry.orders_shipped), int(entry.deliveries_confirmed)) == (11, 11)

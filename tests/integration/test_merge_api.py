@@ -202,3 +202,17 @@ def test_a_merge_counts_the_promotion_uses_an_order_move_writes(client, raw_clie
         events.unregister("before-parameter-build.dynamodb", counter)
     assert response.status_code == 200 and response.json_body["orders_moved"] == 1, response.json_body
     assert counter.sizes[0] == 100
+
+
+def test_a_merge_keeps_the_earliest_use_and_the_latest_delivery_of_a_shared_address(client, raw_client):
+    """The guest shipped to the customer's home before the customer's own record existed: after
+    the merge the entry is as old as the guest's first order, as if one customer placed them all."""
+    history(client, "ben", "own", OWN)
+    history(client, "guest-77", "g", GUEST)
+    history(client, "reference", "ref-own", OWN)
+    history(client, "reference", "ref-g", GUEST)
+    assert merge(raw_client, "ben", "guest-77").status_code == 200
+    [merged] = raw_client.http.get("/v1/admin/customers/ben").json_body["addresses"]
+    [reference] = raw_client.http.get("/v1/admin/customers/reference").json_body["addresses"]
+    assert merged["first_used_at"] == reference["first_used_at"] == "2023-01-05T10:00:00Z"
+    assert merged["last_delivery_at"] == reference["last_delivery_at"] == "2026-11-01T10:00:00Z"
