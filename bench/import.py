@@ -68,10 +68,11 @@ sys.path.insert(0, str(ROOT))
 COUNTING = Path(__file__).resolve().parent / "_counting"
 
 
-def _csv_lines(orders: int, customers: int, seed: int, tag: str) -> Iterator[str]:
+def _csv_lines(orders: int, customers: int, seed: int, tag: str, addresses: int = 0) -> Iterator[str]:
     rng = random.Random(seed)
     start = datetime(2019, 1, 1, tzinfo=timezone.utc)
-    yield "customer_id,email,order_id,placed_at,currency,total_amount,status,refunded_amount,sku,category\n"
+    shipping = ",shipping_line1,shipping_city,shipping_postcode,shipping_country" if addresses else ""
+    yield f"customer_id,email,order_id,placed_at,currency,total_amount,status,refunded_amount,sku,category{shipping}\n"
     for n in range(orders):
         customer = n % customers
         placed = start + timedelta(minutes=rng.randint(0, 60 * 24 * 365 * 7))
@@ -79,7 +80,9 @@ def _csv_lines(orders: int, customers: int, seed: int, tag: str) -> Iterator[str
         status = rng.choices(["delivered", "refunded", "cancelled", "placed"], [85, 6, 3, 6])[0]
         refunded = rng.randint(1, total) if status == "refunded" else ""
         yield (f"cust{tag}-{customer:06d},c{tag}{customer}@example.com,ord{tag}-{n:08d},"
-               f"{placed:%Y-%m-%dT%H:%M:%SZ},GBP,{total},{status},{refunded},SKU-{rng.randint(1, 300)},shoes\n")
+               f"{placed:%Y-%m-%dT%H:%M:%SZ},GBP,{total},{status},{refunded},SKU-{rng.randint(1, 300)},shoes"
+               + (f",{customer % 900 + 1} Meadow Lane {n // customers % addresses + 1},Harrogate,HG1 2AB,GB"
+                  if addresses else "") + "\n")
 
 
 def generated_csv(orders: int, customers: int, seed: int = 11, tag: str = "") -> str:
@@ -87,10 +90,10 @@ def generated_csv(orders: int, customers: int, seed: int = 11, tag: str = "") ->
     return "".join(_csv_lines(orders, customers, seed, tag))
 
 
-def write_csv(path: Path, orders: int, customers: int, tag: str) -> None:
+def write_csv(path: Path, orders: int, customers: int, tag: str, addresses: int = 0) -> None:
     """The same history streamed to a file, so a 1,000,000-row file never sits in memory."""
     with path.open("w") as out:
-        out.writelines(_csv_lines(orders, customers, 11, tag))
+        out.writelines(_csv_lines(orders, customers, 11, tag, addresses))
 
 
 def load() -> str:
@@ -244,6 +247,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None, help="LOYALTY_IMPORT_WORKERS (default: the setting's)")
     parser.add_argument("--compare-workers", type=int, nargs="*", default=[],
                         help="also import (other ids) with these worker counts, each against raw at its count")
+    parser.add_argument("--addresses", type=int, default=0,
+                        help="shipping addresses per customer in the generated file (default: none)")
     parser.add_argument("--raw-items", type=int, default=20_000, help="items of each raw BatchWriteItem run")
     parser.add_argument("--memory-rows", type=int, nargs="*", default=[],
                         help="more import sizes to measure peak RSS at (e.g. 1000000; slow)")
@@ -271,7 +276,7 @@ def main() -> None:
 
         def csv(rows: int, people: int, tag: str) -> Path:
             path = work / f"orders{tag}-{rows}.csv"
-            write_csv(path, rows, people, tag)
+            write_csv(path, rows, people, tag, args.addresses)
             return path
 
         # Warm-up: DynamoDB Local's JIT compiles its write paths in the first tens of thousands of items.

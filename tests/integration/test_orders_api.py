@@ -174,3 +174,37 @@ def test_wrong_method_and_media_type_use_the_one_error_shape(client):
     response = client.http.post("/v1/customers/c-1/orders", headers={"Content-Type": "text/plain"},
                                 body=json.dumps(order_body()))
     assert response.status_code == 415 and response.json_body["error"]["code"] == "unsupported_media_type"
+
+
+def test_an_address_entry_changed_since_it_was_read_is_a_retryable_conflict_not_a_used_up_promotion(client):
+    """The address book entry's condition sits between the months and the promotion claims in
+    the transaction: its failure must read as "read again", never as a promotion used up."""
+    from datetime import datetime, timezone
+
+    import pytest
+
+    from chalicelib.api.parsing import parse_order
+    from chalicelib.services.orders import build_new_order
+    from chalicelib.store import customers as customers_store
+    from chalicelib.store import orders as orders_store
+    from chalicelib.store.promotions import PromotionClaim
+    from chalicelib.store.retry import RetryableConflict
+
+    home = {"line1": "27 Meadow Lane", "city": "Harrogate", "postcode": "HG1 2AB", "country": "GB"}
+    assert post(client, "/v1/customers/ben/orders",
+                order_body("o-1", "2026-11-01T10:00:00Z", shipping_address=home)).status_code == 201
+    now = datetime.now(timezone.utc)
+    new_order = build_new_order("ben", parse_order(order_body("o-2", "2026-10-01T10:00:00Z", shipping_address=home),
+                                                   now), source="api")
+    observed = customers_store.load_profile_stats("ben")
+    claims = [PromotionClaim("SPRING", per_customer_limit=3, budget=100)]
+    with pytest.raises(RetryableConflict):  # read as absent, but o-1 made the entry meanwhile
+        orders_store.commit_orders("ben", [new_order], observed, now, "GBP", promotion_claims=claims,
+                                   observed_addresses={})
+    _, entries = customers_store.load_write_state("ben", [new_order.address_use.address_id])
+    orders_store.commit_orders("ben", [new_order], observed, now, "GBP", promotion_claims=claims,
+                               observed_addresses=entries)
+    entry = entries[new_order.address_use.address_id]
+    assert entry.first_used_at == datetime(2026, 11, 1, 10, tzinfo=timezone.utc)
+    _, after = customers_store.load_write_state("ben", [new_order.address_use.address_id])
+    assert after[new_order.address_use.address_id].first_used_at == datetime(2026, 10, 1, 10, tzinfo=timezone.utc)
