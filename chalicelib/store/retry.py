@@ -50,10 +50,12 @@ def is_busy(error: BaseException) -> bool:
         if codes and all(code in BUSY_CANCELLATION_CODES for code in codes):
             return True
     if isinstance(error, PynamoDBException):
-        if error.cause_response_code in BUSY_ERROR_CODES:
-            return True
         cause = getattr(error, "cause", None)
-        return cause is not None and type(cause).__name__ in ("ReadTimeoutError", "ConnectTimeoutError", "EndpointConnectionError")
+        # First: botocore's timeouts carry ``response = None``, which cause_response_code cannot read.
+        if cause is not None and type(cause).__name__ in ("ReadTimeoutError", "ConnectTimeoutError",
+                                                           "EndpointConnectionError"):
+            return True
+        return getattr(cause, "response", None) is not None and error.cause_response_code in BUSY_ERROR_CODES
     return False
 
 
