@@ -7,7 +7,8 @@ from typing import List, Optional
 
 from pynamodb.transactions import TransactWrite
 
-from .models import ApiKeyItem, ApiKeyRefItem, TableItem
+from .key_models import ApiKeyItem, ApiKeyRefItem
+from .table_item import TableItem
 
 KEY_SK = "APIKEY"
 REFS_PK = "APIKEYS"

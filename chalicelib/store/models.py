@@ -49,6 +49,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 
+from .key_models import ApiKeyItem, ApiKeyRefItem  # noqa: F401 (re-exported)
 from .job_models import (  # noqa: F401 (re-exported: callers read models.<name>)
     TIER_WATCH_SK, IMPORT_REPORT_SK, IMPORT_STATUS_SK, IMPORT_CHUNK_PREFIX, IMPORT_FAILED_PREFIX,
     TierWatchItem, ImportReportItem, ImportStatusItem, ImportChunkItem, ImportFailedChunkItem,
@@ -314,26 +315,6 @@ class PromotionBudgetItem(TableItem, discriminator="promotion_budget"):
 
     code = UnicodeAttribute()
     used = NumberAttribute(default=0)
-
-
-class ApiKeyItem(TableItem, discriminator="api_key"):
-    """A storefront API key, found by the SHA-256 of the secret; the secret itself is never stored."""
-
-    key_id = UnicodeAttribute()
-    name = UnicodeAttribute()
-    channel = UnicodeAttribute()
-    scopes = JSONAttribute()
-    last4 = UnicodeAttribute()
-    created_at = UTCDateTimeAttribute()
-    created_by = UnicodeAttribute(null=True)
-    revoked_at = UTCDateTimeAttribute(null=True)
-
-
-class ApiKeyRefItem(TableItem, discriminator="api_key_ref"):
-    """Lists keys without a Scan: one item per key under ``APIKEYS``, pointing at its hash."""
-
-    key_id = UnicodeAttribute()
-    secret_hash = UnicodeAttribute()
 
 
 class RulesItem(TableItem, discriminator="rules"):
